@@ -1,0 +1,324 @@
+"""The build environment: build requirements resolved against local wheels only.
+
+``--find-links`` directories are the whole universe: no index, no pip, no
+network. Requirements (static ``build-system.requires`` and the dynamic result
+of ``get_requires_for_build_wheel``) are resolved with ``packaging`` against
+the target interpreter's markers and tags, newest matching version first,
+transitively through each wheel's ``Requires-Dist``. The chosen wheels are
+checked against their RECORD and installed with ``installer`` into a venv at a
+fixed path.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import json
+import subprocess
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import packaging
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag, parse_tag
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from .errors import BadArchive, MissingBuildRequirement, UsageError
+
+__all__ = [
+    "Interpreter",
+    "WheelCandidate",
+    "create_venv",
+    "describe_interpreter",
+    "install_wheels",
+    "resolve",
+    "scan_find_links",
+]
+
+RunFn = Callable[[Sequence[str]], str]
+
+_DESCRIBE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from packaging.markers import default_environment
+from packaging.tags import sys_tags
+print(json.dumps({
+    "executable": sys.executable,
+    "implementation": sys.implementation.name,
+    "version": ".".join(map(str, sys.version_info[:3])),
+    "markers": default_environment(),
+    "tags": [str(t) for t in sys_tags()],
+}))
+"""
+
+
+def _run(cmd: Sequence[str]) -> str:
+    return subprocess.run(list(cmd), check=True, capture_output=True, text=True).stdout
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A target Python interpreter, described by itself.
+
+    Attributes:
+        executable: the interpreter as given (Path).
+        implementation: ``sys.implementation.name`` (str).
+        version: ``X.Y.Z`` (str).
+        markers: PEP 508 marker environment (dict[str, str]).
+        tags: supported PEP 425 tags, most preferred first (tuple[str, ...]).
+    """
+
+    executable: Path
+    implementation: str
+    version: str
+    markers: dict[str, str]
+    tags: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """Identity for cache keys: implementation, version, best tag (str)."""
+        return f"{self.implementation}-{self.version}-{self.tags[0]}"
+
+    def tag_rank(self) -> dict[Tag, int]:
+        """Map each supported tag to its preference (lower is better)."""
+        return {next(iter(parse_tag(t))): i for i, t in enumerate(self.tags)}
+
+
+def describe_interpreter(python: Path, run: RunFn = _run) -> Interpreter:
+    """Ask ``python`` for its version, marker environment and tags."""
+    packaging_parent = str(Path(packaging.__file__).resolve().parent.parent)
+    try:
+        out = run([str(python), "-I", "-c", _DESCRIBE, packaging_parent])
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise UsageError(
+            f"--python {python}: cannot run it to read its tags ({exc}); "
+            "pass the path of a working Python >= 3.8 interpreter"
+        ) from None
+    data = json.loads(out)
+    return Interpreter(
+        executable=python,
+        implementation=data["implementation"],
+        version=data["version"],
+        markers=data["markers"],
+        tags=tuple(data["tags"]),
+    )
+
+
+@dataclass(frozen=True)
+class WheelCandidate:
+    """A wheel file found in a ``--find-links`` directory.
+
+    Attributes:
+        path: the file (Path).
+        name: canonical project name (NormalizedName).
+        version: its version (Version).
+        build: build tag, ``()`` when absent (tuple).
+        tags: the tags its filename declares (frozenset[Tag]).
+    """
+
+    path: Path
+    name: NormalizedName
+    version: Version
+    build: tuple[()] | tuple[int, str]
+    tags: frozenset[Tag]
+
+
+def scan_find_links(dirs: Iterable[Path]) -> list[WheelCandidate]:
+    """All ``*.whl`` files directly inside ``dirs`` with valid names."""
+    found: list[WheelCandidate] = []
+    for directory in dirs:
+        if not directory.is_dir():
+            raise UsageError(f"--find-links {directory}: not a directory")
+        for path in sorted(directory.glob("*.whl")):
+            try:
+                name, version, build, tags = parse_wheel_filename(path.name)
+            except InvalidWheelFilename:
+                continue
+            found.append(WheelCandidate(path, name, version, build, tags))
+    return found
+
+
+def _metadata(wheel: Path) -> email.message.Message:
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            names = [
+                n
+                for n in zf.namelist()
+                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+            ]
+            if len(names) != 1:
+                raise BadArchive(f"{wheel}: expected one .dist-info/METADATA, found {len(names)}")
+            return email.parser.BytesParser().parsebytes(zf.read(names[0]))
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise BadArchive(
+            f"{wheel}: not a readable wheel ({exc}); remove it from the --find-links "
+            "directory or download it again"
+        ) from None
+
+
+@dataclass
+class _Resolution:
+    interp: Interpreter
+    by_name: dict[NormalizedName, list[WheelCandidate]]
+    metadata: dict[Path, email.message.Message] = field(default_factory=dict)
+
+    def meta(self, wheel: Path) -> email.message.Message:
+        if wheel not in self.metadata:
+            self.metadata[wheel] = _metadata(wheel)
+        return self.metadata[wheel]
+
+    def best(self, name: NormalizedName, spec: SpecifierSet) -> WheelCandidate | None:
+        rank = self.interp.tag_rank()
+        worst = len(rank)
+        pool = [c for c in self.by_name.get(name, []) if c.tags & rank.keys()]
+        allowed = set(spec.filter({c.version for c in pool}))
+        pool = [c for c in pool if c.version in allowed]
+        pool.sort(key=lambda c: (c.version, -min(rank.get(t, worst) for t in c.tags), c.build))
+        target = Version(self.interp.version)
+        for cand in reversed(pool):
+            requires_python = self.meta(cand.path).get("Requires-Python")
+            if requires_python and target not in SpecifierSet(str(requires_python)):
+                continue
+            return cand
+        return None
+
+
+def _marker_ok(marker: Marker | None, env: dict[str, str], extras: set[str]) -> bool:
+    if marker is None:
+        return True
+    for extra in sorted(extras) or [""]:
+        if marker.evaluate({**env, "extra": extra}):
+            return True
+    return False
+
+
+def resolve(
+    requirements: Sequence[str],
+    candidates: Sequence[WheelCandidate],
+    interp: Interpreter,
+    *,
+    sdist: str,
+    dirs: Sequence[Path],
+) -> list[WheelCandidate]:
+    """Choose one wheel per project so that ``requirements`` hold, transitively.
+
+    Newest version first; among equal versions the best tag, then the highest
+    build tag. A project pinned again later with a stricter specifier restarts
+    the resolution with the combined constraint.
+
+    Raises:
+        MissingBuildRequirement: nothing in ``dirs`` satisfies a requirement.
+        UsageError: a requirement string that does not parse.
+    """
+    by_name: dict[NormalizedName, list[WheelCandidate]] = {}
+    for cand in candidates:
+        by_name.setdefault(cand.name, []).append(cand)
+    state = _Resolution(interp, by_name)
+    parsed: list[Requirement] = []
+    for text in requirements:
+        try:
+            parsed.append(Requirement(text))
+        except InvalidRequirement as exc:
+            raise UsageError(f"{sdist}: invalid build requirement {text!r}: {exc}") from None
+    constraints: dict[NormalizedName, SpecifierSet] = {}
+    for _round in range(100):
+        chosen, restart = _resolve_round(parsed, state, constraints, sdist, dirs)
+        if not restart:
+            return [chosen[name] for name in sorted(chosen)]
+    raise MissingBuildRequirement("(conflicting constraints)", sdist, list(dirs))
+
+
+def _resolve_round(
+    roots: list[Requirement],
+    state: _Resolution,
+    constraints: dict[NormalizedName, SpecifierSet],
+    sdist: str,
+    dirs: Sequence[Path],
+) -> tuple[dict[NormalizedName, WheelCandidate], bool]:
+    chosen: dict[NormalizedName, WheelCandidate] = {}
+    extras: dict[NormalizedName, set[str]] = {}
+    queue: list[tuple[Requirement, set[str]]] = [(r, set()) for r in roots]
+    env = state.interp.markers
+    while queue:
+        req, parent_extras = queue.pop(0)
+        if not _marker_ok(req.marker, env, parent_extras):
+            continue
+        name = canonicalize_name(req.name)
+        spec = constraints.get(name, SpecifierSet()) & req.specifier
+        constraints[name] = spec
+        new_extras = set(req.extras) - extras.get(name, set())
+        extras.setdefault(name, set()).update(req.extras)
+        current = chosen.get(name)
+        if current is not None:
+            if not spec.contains(current.version, prereleases=True):
+                return chosen, True
+            if not new_extras:
+                continue
+        best = state.best(name, spec)
+        if best is None:
+            raise MissingBuildRequirement(f"{req.name}{spec}" if spec else str(req), sdist, list(dirs))
+        if current is not None and best.version != current.version:
+            return chosen, True
+        chosen[name] = best
+        for dep in state.meta(best.path).get_all("Requires-Dist") or []:
+            queue.append((Requirement(str(dep)), extras[name]))
+    return chosen, False
+
+
+def create_venv(python: Path, prefix: Path, run: RunFn = _run) -> Path:
+    """Create an empty venv (no pip) at ``prefix``; return its interpreter."""
+    run([str(python), "-I", "-m", "venv", "--without-pip", "--clear", str(prefix)])
+    return prefix / "bin" / "python"
+
+
+def install_wheels(wheels: Sequence[WheelCandidate], venv_python: Path, run: RunFn = _run) -> None:
+    """Check each wheel against its RECORD and install it into the venv of ``venv_python``."""
+    from installer import install
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.exceptions import InstallerError
+    from installer.sources import WheelFile
+
+    paths = json.loads(
+        run(
+            [
+                str(venv_python),
+                "-I",
+                "-c",
+                "import json, sys, sysconfig; p = sysconfig.get_paths(); "
+                "p['pyver'] = '%d.%d' % sys.version_info[:2]; print(json.dumps(p))",
+            ]
+        )
+    )
+    prefix = venv_python.parent.parent
+    for wheel in wheels:
+        scheme = {
+            "purelib": paths["purelib"],
+            "platlib": paths["platlib"],
+            "scripts": paths["scripts"],
+            "data": paths["data"],
+            "headers": str(prefix / "include" / "site" / f"python{paths['pyver']}" / wheel.name),
+        }
+        destination = SchemeDictionaryDestination(
+            scheme,
+            interpreter=str(venv_python),
+            script_kind="posix",
+            bytecode_optimization_levels=(),
+        )
+        try:
+            with WheelFile.open(wheel.path) as source:
+                source.validate_record()
+                install(source, destination, additional_metadata={"INSTALLER": b"wheelhouse\n"})
+        except (InstallerError, zipfile.BadZipFile, ValueError, OSError) as exc:
+            raise BadArchive(
+                f"{wheel.path}: cannot install build requirement {wheel.name} "
+                f"({type(exc).__name__}: {exc}); remove or re-download the wheel"
+            ) from None

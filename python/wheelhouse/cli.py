@@ -1,0 +1,146 @@
+"""The ``wheelhouse`` command.
+
+``wheelhouse build-wheel SDIST --find-links DIR -o OUTDIR`` builds one
+reproducible wheel and prints ``<path> sha256=<hex>``.
+``wheelhouse verify SDIST --find-links DIR`` builds it twice under
+perturbation and exits 0 only when both wheels are byte-identical.
+
+Progress goes to stderr (``-q`` silences it, ``-v`` adds the backend's full
+output); an error is one line, ``wheelhouse: error: ...``, exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .builder import BuildRequest, build_wheel
+from .errors import BuildFailed, UsageError, WheelhouseError
+from .progress import NORMAL, QUIET, VERBOSE, Progress
+from .verify import verify
+
+__all__ = ["main", "parse_args", "request_from_args"]
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sdist", type=Path, help="the source distribution (.tar.gz or .zip)")
+    parser.add_argument(
+        "--find-links", "-f", dest="find_links", type=Path, action="append", default=[],
+        metavar="DIR", help="directory of wheels for the build environment (repeatable; the only source)",
+    )
+    parser.add_argument("--python", type=Path, default=Path(sys.executable),
+                        help="interpreter to build for (default: the one running wheelhouse)")
+    parser.add_argument("--debug", choices=("strip", "split", "keep"), default="strip",
+                        help="debug info in ELF files: strip it (default), split it to --debug-dir, keep it")
+    parser.add_argument("--debug-dir", type=Path, default=None,
+                        help="where --debug split writes .build-id/xx/rest.debug (default: OUTDIR/debug)")
+    tag = parser.add_mutually_exclusive_group()
+    tag.add_argument("--build-tag", default=None, help="PEP 427 build tag for the wheel, e.g. 1")
+    tag.add_argument("--local-version", default=None, help="PEP 440 local label, e.g. site1 -> 1.0+site1")
+    parser.add_argument("--config-setting", "-C", dest="config_settings", type=_key_value,
+                        action="append", default=[], metavar="K=V", help="PEP 517 config setting (repeatable)")
+    parser.add_argument("--env", dest="env", type=_key_value, action="append", default=[],
+                        metavar="K=V", help="environment variable for the backend (repeatable)")
+    parser.add_argument("--source-date-epoch", type=int, default=None,
+                        help="fixed timestamp (default: newest file in the sdist, at least 1980)")
+    parser.add_argument("--log-file", type=Path, default=None,
+                        help="where the backend log goes (default: ~/.cache/wheelhouse/logs/NAME-VERSION.log)")
+    parser.add_argument("--sandbox", choices=("auto", "namespace", "lock"), default="auto",
+                        help="private fixed build path: namespaces (default when allowed) or a lock")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", action="store_true", help="print only the result and errors")
+    noise.add_argument("-v", "--verbose", action="store_true", help="stream the backend's full output")
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        prog="wheelhouse", description="Reproducible Python wheels from sdists, offline."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    bw = sub.add_parser("build-wheel", help="build one sdist into one reproducible wheel")
+    _add_common(bw)
+    bw.add_argument("-o", "--output-dir", dest="output_dir", type=Path, required=True, metavar="OUTDIR")
+    vf = sub.add_parser("verify", help="build twice under perturbation, compare the bytes")
+    _add_common(vf)
+    vf.add_argument("-o", "--output-dir", dest="output_dir", type=Path, default=None, metavar="OUTDIR",
+                    help="keep the first build's wheel here")
+    return parser.parse_args(list(argv))
+
+
+def _settings(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+    settings: dict[str, str | list[str]] = {}
+    for key, value in pairs:
+        if key in settings:
+            old = settings[key]
+            settings[key] = [*old, value] if isinstance(old, list) else [old, value]
+        else:
+            settings[key] = value
+    return settings
+
+
+def request_from_args(args: argparse.Namespace) -> BuildRequest:
+    """The :class:`BuildRequest` that ``args`` describe (paths made absolute)."""
+    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
+    python = args.python if args.python.is_absolute() else Path.cwd() / args.python
+    return BuildRequest(
+        sdist=args.sdist.absolute(),
+        find_links=tuple(p.absolute() for p in args.find_links),
+        python=python,
+        debug=args.debug,
+        build_tag=args.build_tag,
+        local_version=args.local_version,
+        config_settings=_settings(args.config_settings),
+        env=dict(args.env),
+        source_date_epoch=args.source_date_epoch,
+        sandbox=args.sandbox,
+        verbosity=verbosity,
+    )
+
+
+def _fail(exc: WheelhouseError, verbosity: int) -> int:
+    if isinstance(exc, BuildFailed) and verbosity >= NORMAL and exc.log_tail:
+        print("wheelhouse: last lines of the backend log:", file=sys.stderr)
+        for line in exc.log_tail[-15:]:
+            print(f"  | {line}", file=sys.stderr)
+    print(f"wheelhouse: error: {exc.message}", file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``wheelhouse`` console script."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        req = request_from_args(args)
+    except UsageError as exc:
+        return _fail(exc, NORMAL)
+    progress = Progress(verbosity=req.verbosity)
+    debug_dir = args.debug_dir.absolute() if args.debug_dir else None
+    try:
+        if args.command == "build-wheel":
+            result = build_wheel(
+                req, args.output_dir.absolute(), debug_dir=debug_dir,
+                log_file=args.log_file, progress=progress,
+            )
+            print(f"{result.wheel} sha256={result.sha256}")
+            return 0
+        outcome = verify(req, args.output_dir.absolute() if args.output_dir else None, progress=progress)
+    except WheelhouseError as exc:
+        return _fail(exc, req.verbosity)
+    name = outcome.first.wheel.name
+    if outcome.identical:
+        print(f"identical {name} sha256={outcome.first.sha256}")
+        return 0
+    print(f"DIFFERENT {name}: sha256 {outcome.first.sha256} vs {outcome.second.sha256}")
+    for line in outcome.explanation:
+        print(f"  {line}")
+    return 1

@@ -1,0 +1,89 @@
+"""The error hierarchy of the wheelhouse core.
+
+Every error a user can cause (bad input, a missing requirement, a failing
+backend) is a :class:`WheelhouseError`. Its message is one line that names the
+file, the package and what to do about it; the command line prints exactly that
+line. Anything else that escapes is a bug in wheelhouse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "BadArchive",
+    "BuildFailed",
+    "MissingBuildRequirement",
+    "NoBuildSystem",
+    "NotReproducible",
+    "SandboxError",
+    "UnsafeArchive",
+    "UsageError",
+    "WheelhouseError",
+]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class WheelhouseError(Exception):
+    """Base class: a failure the user can act on. ``str(err)`` is one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_one_line(message))
+
+    @property
+    def message(self) -> str:
+        """The one-line message (str)."""
+        return str(self.args[0])
+
+
+class UsageError(WheelhouseError):
+    """An invalid option or combination of options."""
+
+
+class BadArchive(WheelhouseError):
+    """An sdist or wheel that cannot be read (corrupt, truncated, wrong format)."""
+
+
+class UnsafeArchive(WheelhouseError):
+    """An archive member that would land outside the extraction directory."""
+
+
+class NoBuildSystem(WheelhouseError):
+    """An sdist with neither ``pyproject.toml`` nor ``setup.py``."""
+
+
+class MissingBuildRequirement(WheelhouseError):
+    """A build requirement that no wheel in the ``--find-links`` directories satisfies."""
+
+    def __init__(self, requirement: str, sdist: str, searched: list[Path]) -> None:
+        dirs = ", ".join(str(d) for d in searched) or "(none given)"
+        super().__init__(
+            f"{sdist}: no wheel satisfies build requirement {requirement!r} "
+            f"in --find-links {dirs}; add a matching wheel to one of them "
+            f"(e.g. `pip download --only-binary :all: -d DIR '{requirement}'`)"
+        )
+        self.requirement = requirement
+
+
+class BuildFailed(WheelhouseError):
+    """The build backend failed. Carries the tail of its log and the log's path."""
+
+    def __init__(self, message: str, log_tail: list[str], log_path: Path | None) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
+        self.log_path = log_path
+
+
+class SandboxError(WheelhouseError):
+    """The private build namespace could not be set up."""
+
+
+class NotReproducible(WheelhouseError):
+    """Two builds of the same inputs gave different wheels."""
+
+    def __init__(self, message: str, explanation: list[str]) -> None:
+        super().__init__(message)
+        self.explanation = explanation

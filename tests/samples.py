@@ -1,0 +1,181 @@
+"""Source trees of the tiny sdists the tests build (file name -> contents)."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+CEXT = {
+    "pyproject.toml": """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "cext"
+version = "1.0"
+""",
+    "setup.py": """\
+from setuptools import Extension, setup
+
+setup(
+    packages=["cext"],
+    package_dir={"": "src"},
+    ext_modules=[Extension("cext._speed", ["src/speed.c"], extra_compile_args=["-g"])],
+)
+""",
+    "src/cext/__init__.py": "from ._speed import add, optimized\n",
+    "src/speed.c": """\
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *add(PyObject *self, PyObject *args) {
+    long a, b;
+    if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
+    return PyLong_FromLong(a + b);
+}
+
+/* True when compiled with optimisation: the interpreter's own CFLAGS survived. */
+static PyObject *optimized(PyObject *self, PyObject *unused) {
+#ifdef __OPTIMIZE__
+    Py_RETURN_TRUE;
+#else
+    Py_RETURN_FALSE;
+#endif
+}
+
+static PyMethodDef methods[] = {
+    {"add", add, METH_VARARGS, "add two integers"},
+    {"optimized", optimized, METH_NOARGS, "compiled with -O?"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&module); }
+""",
+}
+
+FLIT = {
+    "pyproject.toml": """\
+[build-system]
+requires = ["flit_core>=3.2,<5"]
+build-backend = "flit_core.buildapi"
+
+[project]
+name = "flitpkg"
+version = "1.0"
+description = "a flit_core package"
+""",
+    "flitpkg/__init__.py": "ANSWER = 42\n",
+}
+
+HATCH = {
+    "pyproject.toml": """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "hatchpkg"
+version = "1.0"
+""",
+    "src/hatchpkg/__init__.py": "GREETING = 'hello'\n",
+}
+
+LEGACY = {
+    "setup.py": "from setuptools import setup\nsetup(name='legacy', version='1.0', py_modules=['legacy'])\n",
+    "legacy.py": "VALUE = 'legacy'\n",
+}
+
+_PROBE_BACKEND = '''\
+"""An in-tree PEP 517 backend whose behaviour the tests choose."""
+import base64, hashlib, json, os, socket, zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "behavior.txt")) as f:
+    BEHAVIOR = f.read().strip()
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return ["flit_core"] if BEHAVIOR == "dynamic" else []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    print("probe backend: building with behavior", BEHAVIOR)
+    if BEHAVIOR == "fail":
+        raise RuntimeError("probe backend failed on purpose")
+    if BEHAVIOR == "network":
+        socket.create_connection(("files.wheelhouse-test.invalid", 443), timeout=10)
+    if BEHAVIOR == "dynamic":
+        import flit_core  # installed from get_requires_for_build_wheel
+    keys = ["PROBE_VALUE", "SOURCE_DATE_EPOCH", "PYTHONHASHSEED", "TZ", "LC_ALL", "HOME", "TMPDIR"]
+    info = {
+        "config_settings": config_settings,
+        "env": {k: os.environ.get(k) for k in keys},
+        "cwd": os.getcwd(),
+    }
+    files = {
+        "probe/__init__.py": b"",
+        "probe/build_info.json": json.dumps(info, sort_keys=True).encode(),
+        "probe-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: probe\\nVersion: 1.0\\n",
+        "probe-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\\nGenerator: probe\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    record = []
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append("probe-1.0.dist-info/RECORD,,")
+    files["probe-1.0.dist-info/RECORD"] = ("\\n".join(record) + "\\n").encode()
+    name = "probe-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
+        for member in reversed(list(files)):  # unsorted, current time: normalize fixes both
+            zf.writestr(member, files[member])
+    return name
+'''
+
+
+def probe(behavior: str = "ok") -> dict[str, str]:
+    """An sdist with an in-tree backend; ``behavior`` is ok|fail|network|dynamic."""
+    return {
+        "pyproject.toml": """\
+[build-system]
+requires = []
+build-backend = "probe_backend"
+backend-path = ["_backend"]
+""",
+        "_backend/probe_backend.py": _PROBE_BACKEND,
+        "_backend/behavior.txt": behavior + "\n",
+        "PKG-INFO": "Metadata-Version: 2.1\nName: probe\nVersion: 1.0\n",
+    }
+
+
+def install_and_run(wheel: Path, target: Path, code: str) -> str:
+    """Install ``wheel`` into ``target`` with installer; run ``code`` there; return stdout."""
+    import subprocess
+
+    from installer import install
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.sources import WheelFile
+
+    site = target / "site"
+    scheme = {k: str(site) for k in ("purelib", "platlib")}
+    scheme.update({k: str(target / k) for k in ("headers", "scripts", "data")})
+    dest = SchemeDictionaryDestination(scheme, interpreter=sys.executable, script_kind="posix")
+    with WheelFile.open(wheel) as source:
+        source.validate_record()
+        install(source, dest, additional_metadata={})
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r})\n{code}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout
+
+
+def members(wheel: Path) -> dict[str, bytes]:
+    """All members of a wheel."""
+    with zipfile.ZipFile(wheel) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
