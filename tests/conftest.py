@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inputs import Inputs, fetch  # noqa: E402
+from inputs import Inputs, fetch
 
 MakeSdist = Callable[..., Path]
 

@@ -84,6 +84,15 @@ version = "1.0"
     "src/hatchpkg/__init__.py": "GREETING = 'hello'\n",
 }
 
+#: A C extension whose compiled constant changes on every build.
+CEXT_RANDOM = {
+    **CEXT,
+    "setup.py": "import os\n"
+    "with open('src/seed.h', 'w') as f:\n"
+    "    f.write('#define SEED 0x%sULL\\n' % os.urandom(8).hex())\n" + CEXT["setup.py"],
+    "src/speed.c": '#include "seed.h"\nunsigned long long wheelhouse_seed = SEED;\n' + CEXT["src/speed.c"],
+}
+
 LEGACY = {
     "setup.py": "from setuptools import setup\nsetup(name='legacy', version='1.0', py_modules=['legacy'])\n",
     "legacy.py": "VALUE = 'legacy'\n",
@@ -110,6 +119,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         socket.create_connection(("files.wheelhouse-test.invalid", 443), timeout=10)
     if BEHAVIOR == "dynamic":
         import flit_core  # installed from get_requires_for_build_wheel
+    noise = os.urandom(8).hex() if BEHAVIOR == "random" else ""
     keys = ["PROBE_VALUE", "SOURCE_DATE_EPOCH", "PYTHONHASHSEED", "TZ", "LC_ALL", "HOME", "TMPDIR"]
     info = {
         "config_settings": config_settings,
@@ -117,10 +127,12 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         "cwd": os.getcwd(),
     }
     files = {
-        "probe/__init__.py": b"",
+        "probe/__init__.py": f"NOISE = {noise!r}\\n".encode(),
         "probe/build_info.json": json.dumps(info, sort_keys=True).encode(),
         "probe-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: probe\\nVersion: 1.0\\n",
-        "probe-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\\nGenerator: probe\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+        "probe-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\\nGenerator: probe\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+        ),
     }
     record = []
     for name, data in files.items():
@@ -137,7 +149,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 
 
 def probe(behavior: str = "ok") -> dict[str, str]:
-    """An sdist with an in-tree backend; ``behavior`` is ok|fail|network|dynamic."""
+    """An sdist with an in-tree backend; ``behavior`` is ok|fail|network|dynamic|random."""
     return {
         "pyproject.toml": """\
 [build-system]

@@ -22,7 +22,7 @@ from pathlib import Path
 import packaging
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, parse_tag
 from packaging.utils import (
     InvalidWheelFilename,
@@ -150,11 +150,7 @@ def scan_find_links(dirs: Iterable[Path]) -> list[WheelCandidate]:
 def _metadata(wheel: Path) -> email.message.Message:
     try:
         with zipfile.ZipFile(wheel) as zf:
-            names = [
-                n
-                for n in zf.namelist()
-                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-            ]
+            names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
             if len(names) != 1:
                 raise BadArchive(f"{wheel}: expected one .dist-info/METADATA, found {len(names)}")
             return email.parser.BytesParser().parsebytes(zf.read(names[0]))
@@ -186,8 +182,14 @@ class _Resolution:
         target = Version(self.interp.version)
         for cand in reversed(pool):
             requires_python = self.meta(cand.path).get("Requires-Python")
-            if requires_python and target not in SpecifierSet(str(requires_python)):
-                continue
+            try:
+                if requires_python and target not in SpecifierSet(str(requires_python)):
+                    continue
+            except InvalidSpecifier as exc:
+                raise BadArchive(
+                    f"{cand.path}: invalid Requires-Python in METADATA ({exc}); remove the "
+                    "wheel from the --find-links directory or download it again"
+                ) from None
             return cand
         return None
 
@@ -195,10 +197,7 @@ class _Resolution:
 def _marker_ok(marker: Marker | None, env: dict[str, str], extras: set[str]) -> bool:
     if marker is None:
         return True
-    for extra in sorted(extras) or [""]:
-        if marker.evaluate({**env, "extra": extra}):
-            return True
-    return False
+    return any(marker.evaluate({**env, "extra": extra}) for extra in sorted(extras) or [""])
 
 
 def resolve(
@@ -270,7 +269,13 @@ def _resolve_round(
             return chosen, True
         chosen[name] = best
         for dep in state.meta(best.path).get_all("Requires-Dist") or []:
-            queue.append((Requirement(str(dep)), extras[name]))
+            try:
+                queue.append((Requirement(str(dep)), extras[name]))
+            except InvalidRequirement as exc:
+                raise BadArchive(
+                    f"{best.path}: invalid Requires-Dist {str(dep)!r} in METADATA ({exc}); "
+                    "remove the wheel from the --find-links directory or download it again"
+                ) from None
     return chosen, False
 
 

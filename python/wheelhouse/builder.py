@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,7 +198,9 @@ def _check_request(req: BuildRequest) -> None:
         if path == sandbox.FIXED_ROOT or sandbox.FIXED_ROOT in path.parents:
             raise UsageError(f"{path}: inputs may not live under {sandbox.FIXED_ROOT}")
     if not req.find_links:
-        raise UsageError("no --find-links directory given; the build environment comes only from local wheels")
+        raise UsageError(
+            "no --find-links directory given; the build environment comes only from local wheels"
+        )
     for directory in req.find_links:
         if not directory.is_dir():
             raise UsageError(f"--find-links {directory}: not a directory")
@@ -357,8 +360,11 @@ def _collect(
 
 
 def _find_faketime() -> str | None:
-    for pattern in ("/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
-                    "/usr/local/lib/faketime/libfaketime.so.1"):
+    for pattern in (
+        "/usr/lib/*/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1",
+        "/usr/local/lib/faketime/libfaketime.so.1",
+    ):
         for match in sorted(Path("/").glob(pattern.lstrip("/"))):
             return str(match)
     return None
@@ -427,8 +433,12 @@ class _LogRunner:
     ) -> None:
         env = {**self.env, **(extra_environ or {})}
         proc = subprocess.Popen(
-            list(cmd), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            list(cmd),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -498,60 +508,65 @@ def run_request(private: Path, bind: bool) -> dict[str, Any]:
         return _build(req, root, log, log_path, progress)
 
 
-def _build(req: BuildRequest, root: Path, log: IO[bytes], log_path: Path, progress: Progress) -> dict[str, Any]:
-    import build as pypa_build
+@dataclass
+class _Job:
+    """State of one build inside the worker."""
 
+    req: BuildRequest
+    info: SdistInfo
+    root: Path
+    source: Path
+    log: IO[bytes]
+    log_path: Path
+    progress: Progress
+    interp: buildenv.Interpreter
+    candidates: list[buildenv.WheelCandidate]
+    epoch: int
+
+    def resolve(self, requirements: list[str]) -> list[buildenv.WheelCandidate]:
+        return buildenv.resolve(
+            requirements, self.candidates, self.interp, sdist=self.req.sdist.name, dirs=self.req.find_links
+        )
+
+    def phase(self, text: str) -> None:
+        self.progress.phase(self.info.label, text)
+
+
+def _pins(wheels: list[buildenv.WheelCandidate]) -> str:
+    return ", ".join(f"{c.name}=={c.version}" for c in wheels) or "(nothing)"
+
+
+def _build(
+    req: BuildRequest, root: Path, log: IO[bytes], log_path: Path, progress: Progress
+) -> dict[str, Any]:
     info = inspect_sdist(req.sdist, root / "src")
-    label = info.label
     epoch = req.source_date_epoch if req.source_date_epoch is not None else info.source_date_epoch()
-    progress.phase(label, f"extracting {req.sdist.name}")
+    progress.phase(info.label, f"extracting {req.sdist.name}")
     source = extract_sdist(info, root / "src")
-    if not info.has_pyproject and not (source / "setup.py").exists():
-        raise NoBuildSystem(f"{req.sdist}: neither pyproject.toml nor setup.py")
-    interp = buildenv.describe_interpreter(req.python)
-    candidates = buildenv.scan_find_links(req.find_links)
-    static = [str(r) for r in info.build_system["requires"]]
-    progress.phase(label, f"resolving {len(static)} build requirement(s) for {interp.key}")
-    chosen = buildenv.resolve(static, candidates, interp, sdist=req.sdist.name, dirs=req.find_links)
-    env_prefix = root / "env"
-    venv_python = buildenv.create_venv(req.python, env_prefix)
-    progress.phase(label, "installing build environment: " + ", ".join(f"{c.name}=={c.version}" for c in chosen))
-    buildenv.install_wheels(chosen, venv_python)
-    env = backend_environment(req, info, source, env_prefix, epoch)
-    runner = _LogRunner(env, log, progress.verbose)
-    settings = _config_settings(req, info)
-    backend = str(info.build_system.get("build-backend"))
-    hook = "get_requires_for_build_wheel"
-    try:
-        builder = pypa_build.ProjectBuilder(source, python_executable=str(venv_python), runner=runner)
-        progress.phase(label, "asking the backend for dynamic build requirements")
-        dynamic = sorted(builder.get_requires_for_build("wheel", settings))
-        if dynamic:
-            full = buildenv.resolve(static + dynamic, candidates, interp, sdist=req.sdist.name, dirs=req.find_links)
-            have = {(c.name, c.version) for c in chosen}
-            if not have <= {(c.name, c.version) for c in full}:
-                venv_python = buildenv.create_venv(req.python, env_prefix)
-                extra = full
-            else:
-                extra = [c for c in full if (c.name, c.version) not in have]
-            progress.phase(label, "installing dynamic requirements: " + ", ".join(f"{c.name}=={c.version}" for c in extra))
-            buildenv.install_wheels(extra, venv_python)
-        hook = "build_wheel"
-        progress.phase(label, f"building with {backend} (SOURCE_DATE_EPOCH={epoch})")
-        raw = Path(builder.build("wheel", root / "out", settings))
-    except (pypa_build.BuildException, pypa_build.BuildBackendException) as exc:
-        log.flush()
-        tail = _log_tail(log_path)
-        text = "\n".join(tail)
-        cause = _key_line(tail) if tail else str(exc)
-        message = f"{req.sdist.name} ({label}): build backend {backend} failed in {hook}: {cause}"
-        if any(sign in text for sign in _NETWORK_SIGNS):
-            message += (
-                "; the build tried to reach the network, which is closed during builds: "
-                "provide what it downloads as a build requirement or patch the sdist"
-            )
-        raise BuildFailed(message, tail, None) from None
-    progress.phase(label, f"normalizing {raw.name} (debug: {req.debug})")
+    job = _Job(
+        req,
+        info,
+        root,
+        source,
+        log,
+        log_path,
+        progress,
+        buildenv.describe_interpreter(req.python),
+        buildenv.scan_find_links(req.find_links),
+        epoch,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        # pyproject_hooks re-raises the backend's warnings in this process: log them.
+        warnings.simplefilter("always")
+        try:
+            raw = _run_backend(job)
+        finally:
+            for warning in caught:
+                text = f"warning: {warning.category.__name__}: {warning.message}\n".encode()
+                log.write(text)
+                if progress.verbose:
+                    sys.stderr.buffer.write(text)
+    job.phase(f"normalizing {raw.name} (debug: {req.debug})")
     opts = NormalizeOptions(
         source_date_epoch=epoch,
         debug=req.debug,
@@ -560,8 +575,55 @@ def _build(req: BuildRequest, root: Path, log: IO[bytes], log_path: Path, progre
         local_version=req.local_version,
     )
     final = normalize_wheel(raw, root / "final", opts)
-    progress.phase(label, f"built {final.name}")
-    return {"wheel": str(final.relative_to(root)), "interpreter": interp.key}
+    job.phase(f"built {final.name}")
+    return {"wheel": str(final.relative_to(root)), "interpreter": job.interp.key}
+
+
+def _run_backend(job: _Job) -> Path:
+    import build as pypa_build
+
+    req, info = job.req, job.info
+    static = [str(r) for r in info.build_system["requires"]]
+    job.phase(f"resolving {len(static)} build requirement(s) for {job.interp.key}")
+    chosen = job.resolve(static)
+    env_prefix = job.root / "env"
+    venv_python = buildenv.create_venv(req.python, env_prefix)
+    job.phase(f"installing build environment: {_pins(chosen)}")
+    buildenv.install_wheels(chosen, venv_python)
+    runner = _LogRunner(
+        backend_environment(req, info, job.source, env_prefix, job.epoch), job.log, job.progress.verbose
+    )
+    settings = _config_settings(req, info)
+    backend = str(info.build_system.get("build-backend"))
+    hook = "get_requires_for_build_wheel"
+    try:
+        builder = pypa_build.ProjectBuilder(job.source, python_executable=str(venv_python), runner=runner)
+        job.phase("asking the backend for dynamic build requirements")
+        dynamic = sorted(builder.get_requires_for_build("wheel", settings))
+        if dynamic:
+            full = job.resolve(static + dynamic)
+            have = {(c.name, c.version) for c in chosen}
+            if have <= {(c.name, c.version) for c in full}:
+                extra = [c for c in full if (c.name, c.version) not in have]
+            else:  # the dynamic requirements changed a version: start over
+                buildenv.create_venv(req.python, env_prefix)
+                extra = full
+            job.phase(f"installing dynamic requirements: {_pins(extra)}")
+            buildenv.install_wheels(extra, venv_python)
+        hook = "build_wheel"
+        job.phase(f"building with {backend} (SOURCE_DATE_EPOCH={job.epoch})")
+        return Path(builder.build("wheel", job.root / "out", settings))
+    except (pypa_build.BuildException, pypa_build.BuildBackendException) as exc:
+        job.log.flush()
+        tail = _log_tail(job.log_path)
+        cause = _key_line(tail) if tail else str(exc)
+        message = f"{req.sdist.name} ({info.label}): build backend {backend} failed in {hook}: {cause}"
+        if any(sign in "\n".join(tail) for sign in _NETWORK_SIGNS):
+            message += (
+                "; the build tried to reach the network, which is closed during builds: "
+                "provide what it downloads as a build requirement or patch the sdist"
+            )
+        raise BuildFailed(message, tail, None) from None
 
 
 def error_result(exc: WheelhouseError) -> dict[str, Any]:

@@ -34,28 +34,73 @@ def _key_value(text: str) -> tuple[str, str]:
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sdist", type=Path, help="the source distribution (.tar.gz or .zip)")
     parser.add_argument(
-        "--find-links", "-f", dest="find_links", type=Path, action="append", default=[],
-        metavar="DIR", help="directory of wheels for the build environment (repeatable; the only source)",
+        "--find-links",
+        "-f",
+        dest="find_links",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="directory of wheels for the build environment (repeatable; the only source)",
     )
-    parser.add_argument("--python", type=Path, default=Path(sys.executable),
-                        help="interpreter to build for (default: the one running wheelhouse)")
-    parser.add_argument("--debug", choices=("strip", "split", "keep"), default="strip",
-                        help="debug info in ELF files: strip it (default), split it to --debug-dir, keep it")
-    parser.add_argument("--debug-dir", type=Path, default=None,
-                        help="where --debug split writes .build-id/xx/rest.debug (default: OUTDIR/debug)")
+    parser.add_argument(
+        "--python",
+        type=Path,
+        default=Path(sys.executable),
+        help="interpreter to build for (default: the one running wheelhouse)",
+    )
+    parser.add_argument(
+        "--debug",
+        choices=("strip", "split", "keep"),
+        default="strip",
+        help="debug info in ELF files: strip it (default), split it to --debug-dir, keep it",
+    )
+    parser.add_argument(
+        "--debug-dir",
+        type=Path,
+        default=None,
+        help="where --debug split writes .build-id/xx/rest.debug (default: OUTDIR/debug)",
+    )
     tag = parser.add_mutually_exclusive_group()
     tag.add_argument("--build-tag", default=None, help="PEP 427 build tag for the wheel, e.g. 1")
     tag.add_argument("--local-version", default=None, help="PEP 440 local label, e.g. site1 -> 1.0+site1")
-    parser.add_argument("--config-setting", "-C", dest="config_settings", type=_key_value,
-                        action="append", default=[], metavar="K=V", help="PEP 517 config setting (repeatable)")
-    parser.add_argument("--env", dest="env", type=_key_value, action="append", default=[],
-                        metavar="K=V", help="environment variable for the backend (repeatable)")
-    parser.add_argument("--source-date-epoch", type=int, default=None,
-                        help="fixed timestamp (default: newest file in the sdist, at least 1980)")
-    parser.add_argument("--log-file", type=Path, default=None,
-                        help="where the backend log goes (default: ~/.cache/wheelhouse/logs/NAME-VERSION.log)")
-    parser.add_argument("--sandbox", choices=("auto", "namespace", "lock"), default="auto",
-                        help="private fixed build path: namespaces (default when allowed) or a lock")
+    parser.add_argument(
+        "--config-setting",
+        "-C",
+        dest="config_settings",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="PEP 517 config setting (repeatable)",
+    )
+    parser.add_argument(
+        "--env",
+        dest="env",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="environment variable for the backend (repeatable)",
+    )
+    parser.add_argument(
+        "--source-date-epoch",
+        type=int,
+        default=None,
+        help="fixed timestamp (default: newest file in the sdist, at least 1980)",
+    )
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        default=None,
+        help="where the backend log goes (default: ~/.cache/wheelhouse/logs/NAME-VERSION.log)",
+    )
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "namespace", "lock"),
+        default="auto",
+        help="private fixed build path: namespaces (default when allowed) or a lock",
+    )
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("-q", "--quiet", action="store_true", help="print only the result and errors")
     noise.add_argument("-v", "--verbose", action="store_true", help="stream the backend's full output")
@@ -72,8 +117,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     bw.add_argument("-o", "--output-dir", dest="output_dir", type=Path, required=True, metavar="OUTDIR")
     vf = sub.add_parser("verify", help="build twice under perturbation, compare the bytes")
     _add_common(vf)
-    vf.add_argument("-o", "--output-dir", dest="output_dir", type=Path, default=None, metavar="OUTDIR",
-                    help="keep the first build's wheel here")
+    vf.add_argument(
+        "-o",
+        "--output-dir",
+        dest="output_dir",
+        type=Path,
+        default=None,
+        metavar="OUTDIR",
+        help="keep the first build's wheel here",
+    )
     return parser.parse_args(list(argv))
 
 
@@ -128,8 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "build-wheel":
             result = build_wheel(
-                req, args.output_dir.absolute(), debug_dir=debug_dir,
-                log_file=args.log_file, progress=progress,
+                req,
+                args.output_dir.absolute(),
+                debug_dir=debug_dir,
+                log_file=args.log_file,
+                progress=progress,
             )
             print(f"{result.wheel} sha256={result.sha256}")
             return 0

@@ -43,7 +43,7 @@ def sections(data: bytes) -> list[Section]:
     """The sections of an ELF image, in header order; ``[]`` if unreadable."""
     try:
         return _sections(data)
-    except (struct.error, IndexError, UnicodeDecodeError, ValueError):
+    except (struct.error, IndexError, UnicodeDecodeError, ValueError, OverflowError):
         return []
 
 
@@ -53,11 +53,11 @@ def _sections(data: bytes) -> list[Section]:
     is64 = data[4] == 2
     endian = "<" if data[5] == 1 else ">"
     if is64:
-        shoff, = struct.unpack_from(endian + "Q", data, 0x28)
+        (shoff,) = struct.unpack_from(endian + "Q", data, 0x28)
         shentsize, shnum, shstrndx = struct.unpack_from(endian + "HHH", data, 0x3A)
         fmt = endian + "IIQQQQIIQQ"
     else:
-        shoff, = struct.unpack_from(endian + "I", data, 0x20)
+        (shoff,) = struct.unpack_from(endian + "I", data, 0x20)
         shentsize, shnum, shstrndx = struct.unpack_from(endian + "HHH", data, 0x2E)
         fmt = endian + "IIIIIIIIII"
     headers = []

@@ -74,12 +74,12 @@ class NormalizeOptions:
     def __post_init__(self) -> None:
         if self.build_tag is not None and self.local_version is not None:
             raise UsageError("--build-tag and --local-version are exclusive; pick one")
-        if self.build_tag is not None and not _BUILD_TAG.match(self.build_tag):
+        if self.build_tag is not None and not _BUILD_TAG.fullmatch(self.build_tag):
             raise UsageError(
                 f"--build-tag {self.build_tag!r}: must start with a digit and contain only "
                 "letters, digits, '_' and '.' (PEP 427), e.g. 1 or 1local"
             )
-        if self.local_version is not None and not _LOCAL_LABEL.match(self.local_version):
+        if self.local_version is not None and not _LOCAL_LABEL.fullmatch(self.local_version):
             raise UsageError(
                 f"--local-version {self.local_version!r}: must be letters and digits "
                 "separated by '.', e.g. site1 or corp.2 (PEP 440 local label)"
@@ -107,9 +107,7 @@ def _sort_key(name: str, dist_info: str) -> tuple[int, str]:
     return (0, name)
 
 
-def rewrite_entries(
-    entries: dict[str, tuple[bytes, int]], dist_info: str, epoch: int
-) -> bytes:
+def rewrite_entries(entries: dict[str, tuple[bytes, int]], dist_info: str, epoch: int) -> bytes:
     """Write ``{name: (data, mode)}`` plus a fresh RECORD as a deterministic zip.
 
     ``mode`` is 0o755 or 0o644. Any RECORD already in ``entries`` is replaced.
@@ -151,16 +149,14 @@ def _read_wheel(wheel: Path) -> tuple[dict[str, tuple[bytes, int]], str]:
                 if info.is_dir():
                     continue
                 _check_member(wheel, info.filename)
-                base = PurePosixPath(info.filename).name
-                if info.filename.count("/") == 1 and base in _SIGNATURES:
+                top, _, base = info.filename.partition("/")
+                if top.endswith(".dist-info") and base in _SIGNATURES:
                     continue
                 mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
                 entries[info.filename] = (zf.read(info), mode)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise BadArchive(f"{wheel}: not a readable wheel ({exc})") from None
-    dist_infos = {
-        n.split("/", 1)[0] for n in entries if n.split("/", 1)[0].endswith(".dist-info")
-    }
+    dist_infos = {n.split("/", 1)[0] for n in entries if n.split("/", 1)[0].endswith(".dist-info")}
     dist_infos = {d for d in dist_infos if f"{d}/WHEEL" in entries}
     if len(dist_infos) != 1:
         raise BadArchive(f"{wheel}: expected one .dist-info directory with WHEEL, found {len(dist_infos)}")
@@ -204,7 +200,9 @@ def _retag(
         try:
             Version(new_version)
         except InvalidVersion:
-            raise UsageError(f"--local-version {opts.local_version!r} gives invalid version {new_version!r}") from None
+            raise UsageError(
+                f"--local-version {opts.local_version!r} gives invalid version {new_version!r}"
+            ) from None
     if opts.build_tag is not None:
         build = opts.build_tag
     dist_prefix = dist_info[: -len(".dist-info")].rpartition("-")[0]
@@ -224,9 +222,7 @@ def _retag(
     meta_name = f"{new_dist_info}/METADATA"
     meta, mode = renamed[meta_name]
     if new_version != version:
-        meta = re.sub(
-            rb"^Version: .*$", b"Version: " + new_version.encode(), meta, count=1, flags=re.M
-        )
+        meta = re.sub(rb"^Version: .*$", b"Version: " + new_version.encode(), meta, count=1, flags=re.M)
     renamed[meta_name] = (meta, mode)
     if opts.build_tag is not None:
         wheel_meta, wmode = renamed[f"{new_dist_info}/WHEEL"]
@@ -258,8 +254,7 @@ def normalize_wheel(
                     entries[member] = (_process_elf(member, data, opts, runner), mode)
                 except (OSError, subprocess.CalledProcessError) as exc:
                     raise BadArchive(
-                        f"{wheel.name}: cannot strip {member} ({exc}); install binutils "
-                        "or pass --debug keep"
+                        f"{wheel.name}: cannot strip {member} ({exc}); install binutils or pass --debug keep"
                     ) from None
     name = wheel.name
     if opts.build_tag is not None or opts.local_version is not None:

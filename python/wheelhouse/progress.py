@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-__all__ = ["Progress", "QUIET", "NORMAL", "VERBOSE"]
+__all__ = ["NORMAL", "QUIET", "VERBOSE", "Progress"]
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 

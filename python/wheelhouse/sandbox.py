@@ -61,9 +61,7 @@ def namespace_prefix() -> list[str]:
 @lru_cache(maxsize=1)
 def _namespaces_work() -> bool:
     try:
-        probe = subprocess.run(
-            [*namespace_prefix(), "true"], capture_output=True, timeout=30, check=False
-        )
+        probe = subprocess.run([*namespace_prefix(), "true"], capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0
@@ -92,9 +90,7 @@ def bind_fixed_root(private: Path) -> None:
     """Inside a fresh mount namespace: make ``private`` appear at FIXED_ROOT."""
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     FIXED_ROOT.mkdir(parents=True, exist_ok=True)
-    rc = libc.mount(
-        str(private).encode(), str(FIXED_ROOT).encode(), None, _MS_BIND | _MS_REC, None
-    )
+    rc = libc.mount(str(private).encode(), str(FIXED_ROOT).encode(), None, _MS_BIND | _MS_REC, None)
     if rc != 0:
         err = ctypes.get_errno()
         raise SandboxError(

@@ -184,7 +184,7 @@ def inspect_sdist(sdist: Path, dest: Path) -> SdistInfo:
             "buildable source distribution (build it from its source tree with a "
             "build backend, or use the project's published wheel)"
         )
-    build_system = dict(LEGACY_BUILD_SYSTEM)
+    build_system = {**LEGACY_BUILD_SYSTEM, "requires": list(LEGACY_BUILD_SYSTEM["requires"])}
     if has_pyproject:
         try:
             pyproject = tomllib.loads(wanted["pyproject.toml"].decode("utf-8"))

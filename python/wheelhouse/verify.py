@@ -81,9 +81,7 @@ def explain(first: Path, second: Path) -> list[str]:
             a, b = za.read(name), zb.read(name)
             x, y = ia[name], ib[name]
             if a != b:
-                lines.append(
-                    f"{name}: {len(a)} vs {len(b)} bytes, sha256 {_digest(a)} vs {_digest(b)}"
-                )
+                lines.append(f"{name}: {len(a)} vs {len(b)} bytes, sha256 {_digest(a)} vs {_digest(b)}")
                 if elf.is_elf(a) and elf.is_elf(b):
                     lines.extend(f"  {name}: {d}" for d in elf.diff_sections(a, b))
                 continue
@@ -111,7 +109,9 @@ def verify(
     with tempfile.TemporaryDirectory(prefix="wheelhouse-verify-", dir=workdir) as tmp:
         base = Path(tmp)
         progress.phase(req.sdist.name, "verify: first build")
-        first = build_wheel(req, out_dir or base / "first-output", debug_dir=base / "debug1", progress=progress)
+        first = build_wheel(
+            req, out_dir or base / "first-output", debug_dir=base / "debug1", progress=progress
+        )
         shifted = _find_faketime() is not None
         perturbed = dataclasses.replace(req, clock_shift=CLOCK_SHIFT if shifted else None)
         progress.phase(

@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+LINT_PATHS := python tests benchmarks scripts
+
+.PHONY: setup inputs demo test lint unit integration bench clean
+
+setup:
+	bash scripts/setup.sh
+
+inputs: setup
+	$(BIN)/python tests/inputs.py
+
+## Build and verify the real sdists; print each wheel's sha256 and whether the rebuild matched.
+demo: inputs
+	$(BIN)/python scripts/demo.py
+
+lint: setup
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+
+## Lint, type-check, then every test (unit + integration on real sdists).
+test: lint inputs
+	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+integration: inputs
+	$(BIN)/pytest tests/integration
+
+## pip wheel vs wheelhouse: reproducibility and wall time (a benchmark, not a test).
+bench: inputs
+	$(BIN)/python benchmarks/bench_build.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

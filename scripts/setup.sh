@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up a fresh machine of this project's kind (Debian bookworm, Python >= 3.11):
+# the Debian packages builds and tests need, and a venv in .venv with the pinned
+# tools and this package installed editable. Idempotent; fast when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+# unshare (util-linux): private mount/network namespaces for builds.
+# binutils: strip/objcopy for --debug strip|split. gcc/g++/make/cmake/ninja: the
+# C/C++ toolchain the real sdists build with. faketime: verify's shifted clock.
+# libyaml-dev: pyyaml's C extension.
+APT_PACKAGES=(util-linux binutils gcc g++ make cmake ninja-build faketime libyaml-dev)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $("$PYTHON" --version)"
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+echo "setup: ready (.venv/bin/wheelhouse)"
