@@ -180,10 +180,11 @@ def install_and_run(wheel: Path, target: Path, code: str) -> str:
         install(source, dest, additional_metadata={})
     out = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r})\n{code}"],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    assert out.returncode == 0, f"{wheel.name}: {code!r} failed:\n{out.stderr}"
     return out.stdout
 
 

@@ -220,6 +220,8 @@ def _retag(
             member = f"{new_data}/{rest}"
         renamed[member] = value
     meta_name = f"{new_dist_info}/METADATA"
+    if meta_name not in renamed:
+        raise BadArchive(f"{wheel_name}: no {dist_info}/METADATA; cannot apply a build tag or local version")
     meta, mode = renamed[meta_name]
     if new_version != version:
         meta = re.sub(rb"^Version: .*$", b"Version: " + new_version.encode(), meta, count=1, flags=re.M)

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import time
 import zipfile
+from datetime import datetime
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -566,3 +567,67 @@ def test_missing_strip_program_is_a_clear_error(tmp_path: Path, shared_object: b
     assert "\n" not in str(info.value)
     assert SO_NAME in str(info.value)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("opt", [{"local_version": "site1"}, {"build_tag": "1"}])
+def test_retag_without_metadata_is_bad_archive(tmp_path: Path, opt: dict[str, str]) -> None:
+    files = demo_files()
+    del files[f"{DIST_INFO}/METADATA"]
+    wheel = write_wheel(tmp_path / "demo_pkg-1.0-py3-none-any.whl", files)
+    with pytest.raises(BadArchive) as info:
+        normalize_wheel(wheel, tmp_path / "out", NormalizeOptions(source_date_epoch=EPOCH, **opt))  # type: ignore[arg-type]
+    assert wheel.name in str(info.value)
+    assert "METADATA" in str(info.value)
+
+
+def test_retag_of_badly_named_wheel(tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path / "demo.whl", demo_files())
+    with pytest.raises(BadArchive) as info:
+        normalize_wheel(wheel, tmp_path / "out", NormalizeOptions(source_date_epoch=EPOCH, build_tag="1"))
+    assert "demo.whl" in str(info.value)
+
+
+@settings(max_examples=25, deadline=None, database=None)
+@given(
+    extra=st.dictionaries(member_path, member, max_size=6),
+    seeds=st.tuples(st.integers(0, 1000), st.integers(0, 1000)),
+    dates=st.tuples(
+        st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2107, 12, 31)).map(
+            lambda d: d.timetuple()[:6]
+        ),
+        st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2107, 12, 31)).map(
+            lambda d: d.timetuple()[:6]
+        ),
+    ),
+    epoch=epochs,
+)
+def test_normalize_wheel_property(
+    tmp_path_factory: pytest.TempPathFactory,
+    extra: Entries,
+    seeds: tuple[int, int],
+    dates: tuple[tuple[int, ...], tuple[int, ...]],
+    epoch: int,
+) -> None:
+    base = tmp_path_factory.mktemp("prop")
+    files: dict[str, bytes | str] = dict(demo_files())
+    modes = {}
+    for name, (data, mode) in extra.items():
+        if not name.startswith("demo_pkg-1.0."):
+            files[f"demo_pkg/{name}"] = data
+            modes[f"demo_pkg/{name}"] = mode
+    outs = []
+    for i in range(2):
+        wheel = write_wheel(
+            base / f"in{i}" / "demo_pkg-1.0-py3-none-any.whl",
+            files,
+            modes=modes,
+            shuffle=seeds[i],
+            date_time=dates[i],  # type: ignore[arg-type]
+            dirs=bool(i),
+        )
+        outs.append(normalize_wheel(wheel, base / f"out{i}", NormalizeOptions(source_date_epoch=epoch)))
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    again = normalize_wheel(outs[0], base / "again", NormalizeOptions(source_date_epoch=epoch))
+    assert again.read_bytes() == outs[0].read_bytes()
+    check_record(outs[0].read_bytes(), DIST_INFO)
+    validate_with_installer(outs[0])

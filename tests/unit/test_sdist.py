@@ -584,3 +584,19 @@ def test_tar_compressions(tmp_path: Path, mode: str) -> None:
     info = inspect_sdist(sdist, tmp_path / "dest")
     assert info.top == "demo-1.0"
     assert (extract_sdist(info, tmp_path / "dest") / "pyproject.toml").is_file()
+
+
+def test_dot_slash_prefixed_tar(tmp_path: Path) -> None:
+    sdist = write_tar(
+        tmp_path / "demo-1.0.tar.gz",
+        [
+            tar_member(".", kind=tarfile.DIRTYPE, mode=0o755),
+            tar_member("./demo-1.0/pyproject.toml", PYPROJECT.encode()),
+            tar_member("./demo-1.0/PKG-INFO", b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"),
+        ],
+    )
+    info = inspect_sdist(sdist, tmp_path / "dest")
+    assert info.top == "demo-1.0"
+    assert info.build_system["build-backend"] == "flit_core.buildapi"
+    tree = extract_sdist(info, tmp_path / "dest")
+    assert (tree / "pyproject.toml").read_text() == PYPROJECT
