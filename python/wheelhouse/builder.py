@@ -271,7 +271,10 @@ def _run_worker(
     package_parent = str(Path(__file__).resolve().parent.parent)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": package_parent,
+        # The worker imports wheelhouse and its dependencies exactly as we did.
+        "PYTHONPATH": os.pathsep.join(
+            [package_parent, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        ),
         "LC_ALL": "C.UTF-8",
         "TZ": "UTC",
         "PYTHONHASHSEED": "0",

@@ -4,6 +4,9 @@
 reproducible wheel and prints ``<path> sha256=<hex>``.
 ``wheelhouse verify SDIST --find-links DIR`` builds it twice under
 perturbation and exits 0 only when both wheels are byte-identical.
+``wheelhouse install --dest DIR WHEEL...`` installs wheels into a
+self-contained tree (``DIR/site-packages``, ``DIR/bin``) and prints its
+site-packages path.
 
 Progress goes to stderr (``-q`` silences it, ``-v`` adds the backend's full
 output); an error is one line, ``wheelhouse: error: ...``, exit status 1.
@@ -18,6 +21,7 @@ from pathlib import Path
 
 from .builder import BuildRequest, build_wheel
 from .errors import BuildFailed, UsageError, WheelhouseError
+from .install import install_tree
 from .progress import NORMAL, QUIET, VERBOSE, Progress
 from .verify import verify
 
@@ -126,7 +130,41 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         metavar="OUTDIR",
         help="keep the first build's wheel here",
     )
+    inst = sub.add_parser(
+        "install", help="install wheels into a self-contained directory (site-packages, bin)"
+    )
+    inst.add_argument(
+        "wheels", type=Path, nargs="+", metavar="WHEEL", help="wheel files, or directories of wheels"
+    )
+    inst.add_argument("--dest", type=Path, required=True, help="new or empty directory to install into")
+    inst.add_argument(
+        "--interpreter", default="/usr/bin/env python3", help="interpreter written into script shebangs"
+    )
+    inst.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     return parser.parse_args(list(argv))
+
+
+def _expand_wheels(paths: list[Path]) -> list[Path]:
+    wheels: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.glob("*.whl"))
+            if not found:
+                raise UsageError(f"{path}: directory holds no .whl file")
+            wheels.extend(found)
+        else:
+            wheels.append(path)
+    return wheels
+
+
+def _install(args: argparse.Namespace) -> int:
+    try:
+        site = install_tree(_expand_wheels(args.wheels), args.dest, args.interpreter)
+    except WheelhouseError as exc:
+        return _fail(exc, NORMAL)
+    if not args.quiet:
+        print(site)
+    return 0
 
 
 def _settings(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -171,6 +209,8 @@ def _fail(exc: WheelhouseError, verbosity: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wheelhouse`` console script."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "install":
+        return _install(args)
     try:
         req = request_from_args(args)
     except UsageError as exc:
