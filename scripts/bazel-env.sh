@@ -12,13 +12,14 @@
 #                             (default: $HOME/.cache/rules_wheelhouse/forky-root)
 #   WHEELHOUSE_DEBIAN_MIRROR  Debian mirror URI (default: the first URI of this
 #                             machine's apt sources that serves the main archive)
+#   WHEELHOUSE_BAZEL_KEEP_FAILED=1  keep the temporary root of a failed run (debugging)
 #
 # Idempotent and cached: a root that is complete (its stamp file lists the same
 # packages) is left alone and the script exits at once. Atomic: the root is built
 # in a temporary sibling directory and renamed into place only when complete, so
 # an interrupted run leaves no half root behind. Concurrent runs serialise on a
 # lock file next to the root. Needs root privileges (debootstrap, bwrap mounts).
-set -euo pipefail
+set -Eeuo pipefail
 
 ROOT=${WHEELHOUSE_BAZEL_ROOT:-$HOME/.cache/rules_wheelhouse/forky-root}
 SUITE=forky
@@ -49,6 +50,8 @@ die() {
 }
 on_err() {
   local rc=$?
+  # With errtrace a failing $(...) runs this in the subshell too: report once.
+  [ "$BASH_SUBSHELL" -eq 0 ] || exit "$rc"
   printf 'bazel-env: error: step "%s" failed (exit %d)\n' "$STEP" "$rc" >&2
   exit "$rc"
 }
@@ -173,9 +176,13 @@ install_packages() {
 verify_root() {
   local r=$1 v
   step "verify: bazel version in the root"
-  v=$(in_root "$r" bazel --batch --output_user_root=/tmp/wheelhouse-verify version 2>/dev/null |
-    sed -n 's/^Build label: //p')
+  in_root "$r" bazel --batch --output_user_root=/tmp/wheelhouse-verify version \
+    >"$r/var/log/wheelhouse-bazel-version.log" 2>&1 || {
+    tail -n 20 "$r/var/log/wheelhouse-bazel-version.log" >&2
+    false
+  }
   rm -rf "$r/tmp/wheelhouse-verify"
+  v=$(sed -n 's/^Build label: //p' "$r/var/log/wheelhouse-bazel-version.log")
   [ -n "$v" ] || die "step \"$STEP\": bazel in the root printed no build label"
   log "bazel $v"
 }
@@ -197,11 +204,14 @@ fi
 TMP_ROOT=$(mktemp -d "$ROOT.tmp.XXXXXX")
 cleanup() {
   [ -n "${TMP_ROOT:-}" ] && [ -d "$TMP_ROOT" ] || return 0
+  if [ "${WHEELHOUSE_BAZEL_KEEP_FAILED:-}" = 1 ]; then
+    log "kept the unfinished root for debugging: $TMP_ROOT"
+    return 0
+  fi
   # debootstrap mounts proc/sys inside its target; unmount before deleting.
   local m
-  awk '{print $2}' /proc/mounts | grep -F "$TMP_ROOT/" | sort -r | while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done
+  { awk '{print $2}' /proc/mounts | grep -F "$TMP_ROOT/" || true; } | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf --one-file-system "$TMP_ROOT"
 }
 trap cleanup EXIT
@@ -216,12 +226,12 @@ chmod 0755 "$TMP_ROOT"
 
 step "debootstrap $SUITE (minbase) into $TMP_ROOT"
 debootstrap --variant=minbase "$SUITE" "$TMP_ROOT" "$MIRROR" "$SID_SCRIPT" \
-  >"$TMP_ROOT.debootstrap.log" 2>&1 || {
-  tail -n 20 "$TMP_ROOT.debootstrap.log" >&2
-  rm -f "$TMP_ROOT.debootstrap.log"
+  >"$ROOT.debootstrap.log" 2>&1 || {
+  tail -n 20 "$ROOT.debootstrap.log" >&2
+  rm -f "$ROOT.debootstrap.log"
   false
 }
-rm -f "$TMP_ROOT.debootstrap.log"
+rm -f "$ROOT.debootstrap.log"
 
 step "configure the root (policy-rc.d, apt options)"
 configure_root "$TMP_ROOT"

@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
 # unshare (util-linux): private mount/network namespaces for builds.
-# binutils: strip/objcopy for --debug strip|split. gcc/g++/make/cmake/ninja: the
+# binutils: strip/objcopy for --debug strip|split. patch: --patch. gcc/g++/make/cmake/ninja: the
 # C/C++ toolchain the real sdists build with. faketime: verify's shifted clock.
 # libyaml-dev: pyyaml's C extension.
-APT_PACKAGES=(util-linux binutils gcc g++ make cmake ninja-build faketime libyaml-dev)
+APT_PACKAGES=(util-linux binutils patch gcc g++ make cmake ninja-build faketime libyaml-dev)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

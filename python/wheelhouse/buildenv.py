@@ -42,6 +42,7 @@ __all__ = [
     "install_wheels",
     "resolve",
     "scan_find_links",
+    "scan_wheel_files",
 ]
 
 RunFn = Callable[[Sequence[str]], str]
@@ -144,6 +145,20 @@ def scan_find_links(dirs: Iterable[Path]) -> list[WheelCandidate]:
             except InvalidWheelFilename:
                 continue
             found.append(WheelCandidate(path, name, version, build, tags))
+    return found
+
+
+def scan_wheel_files(files: Iterable[Path]) -> list[WheelCandidate]:
+    """Candidates from explicitly named ``.whl`` files (``--wheel``)."""
+    found: list[WheelCandidate] = []
+    for path in files:
+        if not path.is_file():
+            raise UsageError(f"--wheel {path}: no such file")
+        try:
+            name, version, build, tags = parse_wheel_filename(path.name)
+        except InvalidWheelFilename:
+            raise UsageError(f"--wheel {path}: not a valid wheel file name (PEP 427)") from None
+        found.append(WheelCandidate(path, name, version, build, tags))
     return found
 
 

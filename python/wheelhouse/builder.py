@@ -106,6 +106,9 @@ class BuildRequest:
         env: extra environment for the backend, applied last (dict[str, str]).
         source_date_epoch: fixed time; default the sdist's newest member (int | None).
         sandbox: ``auto`` | ``namespace`` | ``lock`` (str).
+        wheels: single wheel files for the build environment (tuple[Path, ...]).
+        patches: patches applied with ``patch -p1`` to the source tree, in order
+            (tuple[Path, ...]).
         clock_shift: libfaketime offset for the backend, e.g. ``+400d``; used by
             ``verify`` to run the second build on a different clock (str | None).
         verbosity: 0 quiet, 1 phases, 2 phases and backend output (int).
@@ -121,6 +124,8 @@ class BuildRequest:
     env: dict[str, str] = field(default_factory=dict)
     source_date_epoch: int | None = None
     sandbox: str = "auto"
+    wheels: tuple[Path, ...] = ()
+    patches: tuple[Path, ...] = ()
     clock_shift: str | None = None
     verbosity: int = 1
 
@@ -129,7 +134,8 @@ class BuildRequest:
         data = dataclasses.asdict(self)
         for key in ("sdist", "python"):
             data[key] = str(data[key])
-        data["find_links"] = [str(p) for p in self.find_links]
+        for key in ("find_links", "wheels", "patches"):
+            data[key] = [str(p) for p in getattr(self, key)]
         return json.dumps(data, sort_keys=True)
 
     @classmethod
@@ -138,7 +144,8 @@ class BuildRequest:
         data = json.loads(text)
         data["sdist"] = Path(data["sdist"])
         data["python"] = Path(data["python"])
-        data["find_links"] = tuple(Path(p) for p in data["find_links"])
+        for key in ("find_links", "wheels", "patches"):
+            data[key] = tuple(Path(p) for p in data[key])
         return cls(**data)
 
 
@@ -194,13 +201,16 @@ def _rmtree(path: Path) -> None:
 
 
 def _check_request(req: BuildRequest) -> None:
-    for path in (req.sdist, req.python, *req.find_links):
+    for path in (req.sdist, req.python, *req.find_links, *req.wheels, *req.patches):
         if path == sandbox.FIXED_ROOT or sandbox.FIXED_ROOT in path.parents:
             raise UsageError(f"{path}: inputs may not live under {sandbox.FIXED_ROOT}")
-    if not req.find_links:
+    if not req.find_links and not req.wheels:
         raise UsageError(
-            "no --find-links directory given; the build environment comes only from local wheels"
+            "no --find-links directory or --wheel given; the build environment comes only from local wheels"
         )
+    for patch in req.patches:
+        if not patch.is_file():
+            raise UsageError(f"--patch {patch}: no such file")
     for directory in req.find_links:
         if not directory.is_dir():
             raise UsageError(f"--find-links {directory}: not a directory")
@@ -320,7 +330,8 @@ def _collect(
             message = error["message"] + (f"; full log: {log_path}" if log_path else "")
             raise BuildFailed(message, error.get("log_tail", []), log_path)
         if error["type"] == "MissingBuildRequirement":
-            raise MissingBuildRequirement(error["requirement"], req.sdist.name, list(req.find_links))
+            searched = [*req.find_links, *req.wheels]
+            raise MissingBuildRequirement(error["requirement"], req.sdist.name, searched)
         raise _ERROR_TYPES.get(error["type"], WheelhouseError)(error["message"])
     wheel_src = private / result["wheel"]
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -528,11 +539,40 @@ class _Job:
 
     def resolve(self, requirements: list[str]) -> list[buildenv.WheelCandidate]:
         return buildenv.resolve(
-            requirements, self.candidates, self.interp, sdist=self.req.sdist.name, dirs=self.req.find_links
+            requirements,
+            self.candidates,
+            self.interp,
+            sdist=self.req.sdist.name,
+            dirs=[*self.req.find_links, *self.req.wheels],
         )
 
     def phase(self, text: str) -> None:
         self.progress.phase(self.info.label, text)
+
+
+def _apply_patch(req: BuildRequest, patch: Path, source: Path, log: IO[bytes]) -> None:
+    cmd = [
+        "patch",
+        "-p1",
+        "--batch",
+        "--forward",
+        "--no-backup-if-mismatch",
+        "-d",
+        str(source),
+        "-i",
+        str(patch),
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, check=False)
+    except OSError as exc:
+        raise UsageError(f"--patch {patch}: cannot run `patch` ({exc}); install GNU patch") from None
+    log.write(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        detail = (proc.stdout + proc.stderr).decode(errors="replace").strip().splitlines()
+        raise UsageError(
+            f"{req.sdist.name}: patch {patch.name} does not apply "
+            f"({detail[-1] if detail else 'exit ' + str(proc.returncode)}); update the patch for this version"
+        )
 
 
 def _pins(wheels: list[buildenv.WheelCandidate]) -> str:
@@ -546,6 +586,9 @@ def _build(
     epoch = req.source_date_epoch if req.source_date_epoch is not None else info.source_date_epoch()
     progress.phase(info.label, f"extracting {req.sdist.name}")
     source = extract_sdist(info, root / "src")
+    for patch in req.patches:
+        progress.phase(info.label, f"applying {patch.name}")
+        _apply_patch(req, patch, source, log)
     job = _Job(
         req,
         info,
@@ -555,7 +598,7 @@ def _build(
         log_path,
         progress,
         buildenv.describe_interpreter(req.python),
-        buildenv.scan_find_links(req.find_links),
+        buildenv.scan_find_links(req.find_links) + buildenv.scan_wheel_files(req.wheels),
         epoch,
     )
     with warnings.catch_warnings(record=True) as caught:

@@ -48,6 +48,24 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="directory of wheels for the build environment (repeatable; the only source)",
     )
     parser.add_argument(
+        "--wheel",
+        dest="wheels",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="WHEEL",
+        help="a single wheel file for the build environment (repeatable)",
+    )
+    parser.add_argument(
+        "--patch",
+        dest="patches",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="patch applied with `patch -p1` to the extracted source (repeatable, in order)",
+    )
+    parser.add_argument(
         "--python",
         type=Path,
         default=Path(sys.executable),
@@ -185,6 +203,8 @@ def request_from_args(args: argparse.Namespace) -> BuildRequest:
     return BuildRequest(
         sdist=args.sdist.absolute(),
         find_links=tuple(p.absolute() for p in args.find_links),
+        wheels=tuple(p.absolute() for p in args.wheels),
+        patches=tuple(p.absolute() for p in args.patches),
         python=python,
         debug=args.debug,
         build_tag=args.build_tag,

@@ -251,7 +251,8 @@ def normalize_wheel(
     entries, dist_info = _read_wheel(wheel)
     if opts.debug != "keep":
         for member, (data, mode) in list(entries.items()):
-            if elf.is_elf(data):
+            # Only real ELF objects (a readable section table) are stripped.
+            if elf.is_elf(data) and elf.sections(data):
                 try:
                     entries[member] = (_process_elf(member, data, opts, runner), mode)
                 except (OSError, subprocess.CalledProcessError) as exc:

@@ -11,7 +11,7 @@ import pytest
 
 from wheelhouse import elf
 from wheelhouse.builder import BuildRequest, build_wheel
-from wheelhouse.errors import BuildFailed, MissingBuildRequirement, NoBuildSystem, UnsafeArchive
+from wheelhouse.errors import BuildFailed, MissingBuildRequirement, NoBuildSystem, UnsafeArchive, UsageError
 from wheelhouse.progress import QUIET, Progress
 from wheelhouse.sandbox import FIXED_ROOT
 from wheelhouse.verify import verify
@@ -199,3 +199,41 @@ def test_lock_sandbox_gives_the_same_wheel(make_sdist: MakeSdist, wheel_dir: Pat
     ns = build_wheel(request(sdist, wheel_dir, sandbox="namespace"), tmp_path / "a", progress=quiet())
     locked = build_wheel(request(sdist, wheel_dir, sandbox="lock"), tmp_path / "b", progress=quiet())
     assert ns.sha256 == locked.sha256
+
+
+PATCH = """\
+--- a/flitpkg/__init__.py
++++ b/flitpkg/__init__.py
+@@ -1 +1 @@
+-ANSWER = 42
++ANSWER = 43
+"""
+
+
+def test_patches_and_single_wheel_files(make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path) -> None:
+    sdist = make_sdist("flitpkg", "1.0", FLIT)
+    patch = tmp_path / "answer.patch"
+    patch.write_text(PATCH)
+    flit_core = next(wheel_dir.glob("flit_core-*.whl"))
+    req = BuildRequest(
+        sdist=sdist,
+        find_links=(),
+        wheels=(flit_core,),
+        patches=(patch,),
+        python=Path(sys.executable),
+        verbosity=QUIET,
+    )
+    result = build_wheel(req, tmp_path / "out", progress=quiet())
+    assert (
+        install_and_run(result.wheel, tmp_path / "inst", "import flitpkg; print(flitpkg.ANSWER)").strip()
+        == "43"
+    )
+
+
+def test_patch_that_does_not_apply(make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path) -> None:
+    sdist = make_sdist("flitpkg", "1.0", {**FLIT, "flitpkg/__init__.py": "ANSWER = 0\n"})
+    patch = tmp_path / "answer.patch"
+    patch.write_text(PATCH)
+    with pytest.raises(UsageError, match=r"patch answer\.patch does not apply"):
+        build_wheel(request(sdist, wheel_dir, patches=(patch,)), tmp_path / "out", progress=quiet())
+    assert not (tmp_path / "out").exists()

@@ -169,7 +169,7 @@ def test_random_elf_headers_never_raise(payload: bytes, is64: bool, little: bool
     assert elf.diff_sections(data, b"")
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_corrupted_real_elf_never_raises(two_builds: tuple[Path, Path], data: st.DataObject) -> None:
     image = bytearray(two_builds[0].read_bytes())

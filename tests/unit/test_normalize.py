@@ -16,7 +16,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from installer.sources import WheelFile
 from packaging.utils import parse_wheel_filename
@@ -154,7 +154,7 @@ def wheel_entries(draw: st.DrawFn) -> Entries:
 epochs = st.integers(min_value=-(2**31), max_value=4102444799)  # up to 2099-12-31
 
 
-@settings(max_examples=80, deadline=None, database=None)
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entries=wheel_entries(), epoch=epochs, seed=st.randoms(use_true_random=False))
 def test_rewrite_is_independent_of_insertion_order(entries: Entries, epoch: int, seed: random.Random) -> None:
     items = list(entries.items())
@@ -162,7 +162,7 @@ def test_rewrite_is_independent_of_insertion_order(entries: Entries, epoch: int,
     assert rewrite_entries(dict(items), DIST_INFO, epoch) == rewrite_entries(entries, DIST_INFO, epoch)
 
 
-@settings(max_examples=80, deadline=None, database=None)
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entries=wheel_entries(), epoch=epochs)
 def test_rewrite_record_and_zip_fields(entries: Entries, epoch: int) -> None:
     blob = rewrite_entries(entries, DIST_INFO, epoch)
@@ -197,7 +197,7 @@ def test_rewrite_record_and_zip_fields(entries: Entries, epoch: int) -> None:
         assert outside == sorted(outside)
 
 
-@settings(max_examples=40, deadline=None, database=None)
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entries=wheel_entries(), epoch=st.integers(min_value=MIN_EPOCH, max_value=4102444799))
 def test_rewrite_depends_on_the_epoch(entries: Entries, epoch: int) -> None:
     a = rewrite_entries(entries, DIST_INFO, epoch)
@@ -587,7 +587,7 @@ def test_retag_of_badly_named_wheel(tmp_path: Path) -> None:
     assert "demo.whl" in str(info.value)
 
 
-@settings(max_examples=25, deadline=None, database=None)
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     extra=st.dictionaries(member_path, member, max_size=6),
     seeds=st.tuples(st.integers(0, 1000), st.integers(0, 1000)),

@@ -1,0 +1,13 @@
+"""Public rules of rules_wheelhouse. Everything else is private."""
+
+load("//rules/private:providers.bzl", _WheelInfo = "WheelInfo")
+load("//rules/private:py_wheel_dep.bzl", _py_wheel_dep = "py_wheel_dep")
+load("//rules/private:py_wheel_library.bzl", _py_wheel_library = "py_wheel_library")
+load("//rules/private:toolchain.bzl", _wheelhouse_toolchain = "wheelhouse_toolchain")
+load("//rules/private:wheel_repro_test.bzl", _wheel_repro_test = "wheel_repro_test")
+
+WheelInfo = _WheelInfo
+py_wheel_dep = _py_wheel_dep
+py_wheel_library = _py_wheel_library
+wheel_repro_test = _wheel_repro_test
+wheelhouse_toolchain = _wheelhouse_toolchain

@@ -1,0 +1,48 @@
+"""The `wheelhouse` module extension: indexes, the core's wheels, the local toolchain."""
+
+load(":core_wheels.bzl", "CORE_WHEELS")
+load(":index_file.bzl", "wheelhouse_file")
+load(":local_toolchain.bzl", "local_python_toolchain")
+
+def _wheelhouse_impl(mctx):
+    indexes = []
+    python = None
+    tools_path = None
+    for mod in mctx.modules:
+        for tag in mod.tags.index:
+            if tag.url not in indexes:
+                indexes.append(tag.url)
+        for tag in mod.tags.toolchain:
+            if mod.is_root or python == None:
+                python = tag.python
+                tools_path = tag.tools_path
+    labels = []
+    for pin in CORE_WHEELS:
+        name = "wheelhouse_core_" + pin.name
+        wheelhouse_file(name = name, filename = pin.filename, sha256 = pin.sha256, indexes = indexes)
+        labels.append("@{}//file".format(name))
+    local_python_toolchain(
+        name = "wheelhouse_local_python",
+        python = python or "python3",
+        tools_path = tools_path or "/usr/local/bin:/usr/bin:/bin",
+        core_wheels = labels,
+    )
+
+_index = tag_class(
+    doc = "A PEP 503 simple index files are fetched from, by file name and sha256. Repeatable; the first has priority.",
+    attrs = {"url": attr.string(mandatory = True, doc = "str: base URL, e.g. `https://host/simple`.")},
+)
+
+_toolchain = tag_class(
+    doc = "The local interpreter wheels are built for (the root module's wins).",
+    attrs = {
+        "python": attr.string(default = "python3", doc = "str: name on PATH or absolute path."),
+        "tools_path": attr.string(default = "/usr/local/bin:/usr/bin:/bin", doc = "str: PATH for build backends."),
+    },
+)
+
+wheelhouse = module_extension(
+    implementation = _wheelhouse_impl,
+    doc = "Configures where files come from (`index`) and the interpreter (`toolchain`).",
+    tag_classes = {"index": _index, "toolchain": _toolchain},
+)

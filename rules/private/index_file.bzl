@@ -1,0 +1,153 @@
+"""wheelhouse_file: one artifact, fetched by sha256 from its URLs or an index.
+
+The identity of a file is (filename, sha256); where it comes from is
+configuration. The given URLs are tried first, then each index in order,
+looked up by file name through its PEP 503 simple page. Bytes that do not
+match the sha256 are an error naming the file, the URL and both hashes.
+"""
+
+def normalize_name(name):
+    """PEP 503 normalization: runs of `-`, `_`, `.` become `-`, lower case.
+
+    Args:
+      name: str.
+    Returns:
+      str
+    """
+    out = []
+    sep = False
+    for c in name.lower().elems():
+        if c in "-_.":
+            sep = True
+            continue
+        if sep and out:
+            out.append("-")
+        sep = False
+        out.append(c)
+    return "".join(out)
+
+def project_of(filename):
+    """The normalized project name of a wheel or sdist file name.
+
+    Args:
+      filename: str.
+    Returns:
+      str
+    """
+    if filename.endswith(".whl"):
+        return normalize_name(filename.split("-")[0])
+    for suffix in (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz"):
+        if filename.endswith(suffix):
+            return normalize_name(filename[:-len(suffix)].rpartition("-")[0])
+    return normalize_name(filename)
+
+def find_links(html):
+    """All `href` values of an HTML page, in order.
+
+    Args:
+      html: str.
+    Returns:
+      list[str]
+    """
+    links = []
+    rest = html
+    for _ in range(len(html)):
+        i = rest.find("href=")
+        if i < 0:
+            break
+        rest = rest[i + 5:]
+        if not rest:
+            break
+        quote = rest[0]
+        if quote not in "\"'":
+            continue
+        end = rest.find(quote, 1)
+        if end < 0:
+            break
+        links.append(rest[1:end].replace("&amp;", "&"))
+        rest = rest[end + 1:]
+    return links
+
+def urljoin(base, ref):
+    """Resolves `ref` against `base` (absolute, root-relative or relative with `..`).
+
+    Args:
+      base: str, an absolute URL.
+      ref: str.
+    Returns:
+      str
+    """
+    if "://" in ref:
+        return ref
+    scheme, _, rest = base.partition("://")
+    host, _, path = rest.partition("/")
+    if ref.startswith("/"):
+        return "{}://{}{}".format(scheme, host, ref)
+    parts = path.split("/")[:-1]
+    for piece in ref.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece != ".":
+            parts.append(piece)
+    return "{}://{}/{}".format(scheme, host, "/".join(parts))
+
+def _basename(url):
+    return url.split("#")[0].split("?")[0].rpartition("/")[2]
+
+_BUILD = """\
+filegroup(
+    name = "file",
+    srcs = ["{filename}"],
+    visibility = ["//visibility:public"],
+)
+"""
+
+def _wheelhouse_file_impl(rctx):
+    filename = rctx.attr.filename
+    sha256 = rctx.attr.sha256
+    out = "file/" + filename
+    candidates = list(rctx.attr.urls)
+    notes = []
+    for i, index in enumerate(rctx.attr.indexes):
+        page = index.rstrip("/") + "/" + project_of(filename) + "/"
+        got = rctx.download(url = page, output = "pages/{}.html".format(i), allow_fail = True)
+        if not got.success:
+            notes.append("{} (index page not found)".format(page))
+            continue
+        links = [link for link in find_links(rctx.read("pages/{}.html".format(i))) if _basename(link) == filename]
+        if not links:
+            notes.append("{} (no link to {})".format(page, filename))
+        candidates.extend([urljoin(page, link.split("#")[0]) for link in links])
+    for url in candidates:
+        got = rctx.download(url = url, output = out, sha256 = sha256, allow_fail = True)
+        if got.success:
+            rctx.file("file/BUILD.bazel", _BUILD.format(filename = filename))
+            rctx.file("BUILD.bazel", "")
+            rctx.delete("pages")
+            return
+        check = rctx.download(url = url, output = "mismatch/" + filename, allow_fail = True)
+        if check.success:
+            fail("wheelhouse: {} from {} has sha256 {} but the lock pins {}: the file was changed or replaced; refusing it (check the index, or update the pin if the change is intended)".format(
+                filename,
+                url,
+                check.sha256,
+                sha256,
+            ))
+        notes.append("{} (download failed)".format(url))
+    fail("wheelhouse: cannot fetch {} (sha256 {}); tried: {}. Configure where it lives with wheelhouse.index(url = ...) in MODULE.bazel".format(
+        filename,
+        sha256,
+        "; ".join(notes) or "no URL and no index configured",
+    ))
+
+wheelhouse_file = repository_rule(
+    implementation = _wheelhouse_file_impl,
+    doc = "One artifact (wheel or sdist) verified by sha256; `@<name>//file` is the file.",
+    attrs = {
+        "filename": attr.string(mandatory = True, doc = "str: the artifact's file name."),
+        "sha256": attr.string(mandatory = True, doc = "str: its sha256 (hex)."),
+        "urls": attr.string_list(doc = "list[str]: URLs tried first."),
+        "indexes": attr.string_list(doc = "list[str]: PEP 503 simple index base URLs, in priority order."),
+    },
+)

@@ -1,0 +1,39 @@
+"""Providers of rules_wheelhouse."""
+
+WheelInfo = provider(
+    doc = "A wheel built from source by `py_wheel_dep` (or wrapped from a .whl file).",
+    fields = {
+        "name": "str: the project name as given by the sdist file name.",
+        "version": "str: the version as given by the sdist file name.",
+        "tags": "str: the expected compatibility tags, `py3-none-any` style, or `\"\"` when they are only known once built (the file name inside `wheel_dir` has them).",
+        "wheel_dir": "File: a directory (tree artifact) holding exactly one `.whl` file with its PEP 427 name.",
+    },
+)
+
+WheelhouseToolchainInfo = provider(
+    doc = "What a wheel build action needs: the interpreter, the core, the tools.",
+    fields = {
+        "python": "str: absolute path of the Python interpreter wheels are built for and the core runs with.",
+        "interpreter_key": "str: implementation, version, ABI and platform of `python`; part of every action's key.",
+        "tools_key": "str: versions of the C/C++ compiler and binutils; part of every action's key.",
+        "tools_path": "str: PATH for the build backend (where the compiler and binutils are).",
+        "core_site": "File: directory with the core's own dependencies (packaging, installer, build, pyproject_hooks) unpacked.",
+        "core_srcs": "depset[File]: the `wheelhouse` package sources.",
+        "core_root": "str: exec path of the directory that contains the `wheelhouse` package.",
+    },
+)
+
+WheelReproInfo = provider(
+    doc = "Everything needed to rebuild a py_wheel_dep outside its action (for wheel_repro_test).",
+    fields = {
+        "sdist": "File: the source distribution.",
+        "build_dep_dirs": "list[File]: directories of build-dependency wheels.",
+        "build_dep_files": "list[File]: build-dependency .whl files.",
+        "patches": "list[File]: patches, in order.",
+        "env": "dict[str, str]: extra backend environment.",
+        "config_settings": "dict[str, str]: PEP 517 config settings.",
+        "build_tag": "str: build tag or \"\".",
+        "local_version": "str: local version label or \"\".",
+        "debug": "str: strip, split or keep.",
+    },
+)

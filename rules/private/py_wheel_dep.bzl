@@ -1,0 +1,120 @@
+"""py_wheel_dep: one sdist built into one reproducible wheel, in an action."""
+
+load(":actions/build.bzl", "register_wheel_build_action")
+load(":providers.bzl", "WheelInfo", "WheelReproInfo")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+
+_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz")
+
+def sdist_name_version(basename):
+    """Splits `name-version.tar.gz` into (name, version); ("", "") if it does not parse.
+
+    Args:
+      basename: str, the file name.
+    Returns:
+      tuple[str, str]
+    """
+    for suffix in _SDIST_SUFFIXES:
+        if basename.endswith(suffix):
+            stem = basename[:-len(suffix)]
+            name, sep, version = stem.rpartition("-")
+            if sep and name and version:
+                return name, version
+    return "", ""
+
+def _check(ctx):
+    if ctx.attr.build_tag and ctx.attr.local_version:
+        fail("{}: set build_tag or local_version, not both (a wheel has one version)".format(ctx.label))
+    if ctx.attr.build_tag and not ctx.attr.build_tag[0].isdigit():
+        fail("{}: build_tag {} must start with a digit (PEP 427), e.g. \"1\"".format(ctx.label, repr(ctx.attr.build_tag)))
+    if not ctx.file.sdist.basename.endswith(_SDIST_SUFFIXES):
+        fail("{}: sdist {} is not a source distribution (.tar.gz or .zip); point `sdist` at the sdist file".format(
+            ctx.label,
+            ctx.file.sdist.short_path,
+        ))
+
+def _split_build_deps(ctx):
+    dirs = []
+    files = []
+    for dep in ctx.attr.build_deps:
+        if WheelInfo in dep:
+            dirs.append(dep[WheelInfo].wheel_dir)
+            continue
+        wheels = [f for f in dep[DefaultInfo].files.to_list() if f.basename.endswith(".whl")]
+        if not wheels or len(wheels) != len(dep[DefaultInfo].files.to_list()):
+            fail("{}: build_deps entry {} is not a wheel: give a py_wheel_dep target or a .whl file".format(
+                ctx.label,
+                dep.label,
+            ))
+        files.extend(wheels)
+    return dirs, files
+
+def _py_wheel_dep_impl(ctx):
+    _check(ctx)
+    tc = ctx.toolchains[TOOLCHAIN_TYPE].wheelhouse
+    dirs, files = _split_build_deps(ctx)
+    wheel_dir = ctx.actions.declare_directory(ctx.label.name + ".wheel")
+    log = ctx.actions.declare_file(ctx.label.name + ".build.log")
+    debug_dir = ctx.actions.declare_directory(ctx.label.name + ".debug") if ctx.attr.debug == "split" else None
+    register_wheel_build_action(
+        ctx,
+        tc = tc,
+        sdist = ctx.file.sdist,
+        wheel_dir = wheel_dir,
+        log = log,
+        debug_dir = debug_dir,
+        build_dep_dirs = depset(dirs),
+        build_dep_files = files,
+        patches = ctx.files.patches,
+        env = ctx.attr.env,
+        config_settings = ctx.attr.config_settings,
+        build_tag = ctx.attr.build_tag,
+        local_version = ctx.attr.local_version,
+        debug = ctx.attr.debug,
+    )
+    name, version = sdist_name_version(ctx.file.sdist.basename)
+    groups = {"build_log": depset([log])}
+    if debug_dir:
+        groups["debug_info"] = depset([debug_dir])
+    return [
+        DefaultInfo(files = depset([wheel_dir])),
+        WheelInfo(name = name, version = version, tags = "", wheel_dir = wheel_dir),
+        OutputGroupInfo(**groups),
+        WheelReproInfo(
+            sdist = ctx.file.sdist,
+            build_dep_dirs = dirs,
+            build_dep_files = files,
+            patches = ctx.files.patches,
+            env = ctx.attr.env,
+            config_settings = ctx.attr.config_settings,
+            build_tag = ctx.attr.build_tag,
+            local_version = ctx.attr.local_version,
+            debug = ctx.attr.debug,
+        ),
+    ]
+
+py_wheel_dep = rule(
+    implementation = _py_wheel_dep_impl,
+    doc = """Builds one wheel from one sdist in a `WheelhouseBuild` action.
+
+The action runs `wheelhouse build-wheel` with the sdist and the build
+dependencies' wheels as its only inputs, the network blocked, at a fixed path,
+so the wheel is byte-for-byte the same on every machine and a remote-cache hit
+everywhere after the first build.
+
+Output: a directory `<name>.wheel/` holding the one wheel under its PEP 427
+name (`DefaultInfo`, `WheelInfo.wheel_dir`). Output groups: `build_log`, and
+`debug_info` with `debug = "split"`.
+""",
+    attrs = {
+        "sdist": attr.label(mandatory = True, allow_single_file = True, doc = "Label: the sdist file (.tar.gz or .zip)."),
+        "build_deps": attr.label_list(doc = "list[Label]: wheels of the build environment: `py_wheel_dep` targets or `.whl` files.", allow_files = [".whl"]),
+        "patches": attr.label_list(allow_files = True, doc = "list[Label]: patches applied with `patch -p1` in the extracted source tree, in order."),
+        "env": attr.string_dict(doc = "dict[str, str]: extra environment for the build backend."),
+        "config_settings": attr.string_dict(doc = "dict[str, str]: PEP 517 config settings."),
+        "build_tag": attr.string(doc = "str: PEP 427 build tag for the wheel (starts with a digit)."),
+        "local_version": attr.string(doc = "str: PEP 440 local version label (`1.0` -> `1.0+label`)."),
+        "debug": attr.string(default = "strip", values = ["strip", "split", "keep"], doc = "str: debug info in ELF files: strip, split (output group `debug_info`), keep."),
+    },
+    toolchains = [TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,59 @@
+"""py_wheel_library: wheels installed into a tree, consumed as a Python library."""
+
+load("@rules_python//python:defs.bzl", "PyInfo")
+load(":actions/install.bzl", "register_install_action")
+load(":providers.bzl", "WheelInfo")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+
+def _import_path(ctx, tree):
+    # PyInfo.imports are relative to the runfiles root: "<repo>/<path>".
+    short = tree.short_path
+    if short.startswith("../"):
+        return short[len("../"):] + "/site-packages"
+    return ctx.workspace_name + "/" + short + "/site-packages"
+
+def _py_wheel_library_impl(ctx):
+    tc = ctx.toolchains[TOOLCHAIN_TYPE].wheelhouse
+    wheel_dirs = []
+    wheel_files = []
+    for target in ctx.attr.wheels:
+        if WheelInfo in target:
+            wheel_dirs.append(target[WheelInfo].wheel_dir)
+            continue
+        files = target[DefaultInfo].files.to_list()
+        if not files or [f for f in files if not f.basename.endswith(".whl")]:
+            fail("{}: wheels entry {} is not a wheel: give a py_wheel_dep target or a .whl file".format(
+                ctx.label,
+                target.label,
+            ))
+        wheel_files.extend(files)
+    if not wheel_dirs and not wheel_files:
+        fail("{}: `wheels` is empty; list at least one py_wheel_dep target or .whl file".format(ctx.label))
+    tree = ctx.actions.declare_directory(ctx.label.name + ".site")
+    register_install_action(ctx, tc = tc, wheel_dirs = wheel_dirs, wheel_files = wheel_files, tree = tree)
+    deps = [d[PyInfo] for d in ctx.attr.deps]
+    runfiles = ctx.runfiles(files = [tree])
+    for dep in ctx.attr.deps:
+        runfiles = runfiles.merge(dep[DefaultInfo].default_runfiles)
+    return [
+        DefaultInfo(files = depset([tree]), runfiles = runfiles),
+        PyInfo(
+            transitive_sources = depset([tree], transitive = [d.transitive_sources for d in deps]),
+            imports = depset([_import_path(ctx, tree)], transitive = [d.imports for d in deps]),
+            uses_shared_libraries = True,
+            has_py3_only_sources = True,
+        ),
+    ]
+
+py_wheel_library = rule(
+    implementation = _py_wheel_library_impl,
+    doc = """Installs wheels with `installer` (in a `WheelhouseInstall` action) into a
+tree artifact and provides `PyInfo`, so `py_library`, `py_binary` and `py_test`
+can depend on it. No bytecode is compiled: the tree depends only on the wheels.
+""",
+    attrs = {
+        "wheels": attr.label_list(mandatory = True, allow_files = [".whl"], doc = "list[Label]: `py_wheel_dep` targets or `.whl` files, installed together."),
+        "deps": attr.label_list(providers = [PyInfo], doc = "list[Label]: other Python libraries this one needs at run time."),
+    },
+    toolchains = [TOOLCHAIN_TYPE],
+)
