@@ -9,8 +9,8 @@ PYTHON=${PYTHON:-python3}
 # unshare (util-linux): private mount/network namespaces for builds.
 # binutils: strip/objcopy for --debug strip|split. patch: --patch. gcc/g++/make/cmake/ninja: the
 # C/C++ toolchain the real sdists build with. faketime: verify's shifted clock.
-# libyaml-dev: pyyaml's C extension.
-APT_PACKAGES=(util-linux binutils patch gcc g++ make cmake ninja-build faketime libyaml-dev)
+# libyaml-dev: pyyaml's C extension. nginx-light: the remote cache of the Bazel tests.
+APT_PACKAGES=(util-linux binutils patch gcc g++ make cmake ninja-build faketime libyaml-dev nginx-light)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

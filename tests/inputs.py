@@ -115,6 +115,47 @@ def fetch(cache: Path | None = None) -> Inputs:
     return inputs
 
 
+#: Files of the Bazel e2e workspace's index beyond the main inputs.
+E2E_SDISTS = ("pyyaml", "markupsafe", "tomli")
+E2E_WHEELS = ("setuptools",)
+_PY314 = [
+    "--python-version",
+    "3.14",
+    "--implementation",
+    "cp",
+    "--abi",
+    "cp314",
+    "--platform",
+    "manylinux_2_28_x86_64",
+]
+
+
+def _fetch_group(directory: Path, pins_file: str, args: list[str]) -> list[Path]:
+    pins = read_pins(DATA / pins_file)
+    missing = _missing(directory, pins)
+    if missing:
+        _pip([*args, "-d", str(directory), *[f"{p.name}=={p.version}" for p in missing]])
+    bad = _missing(directory, pins)
+    if bad:
+        raise SystemExit(f"{directory}: {', '.join(p.name for p in bad)} missing or not matching {pins_file}")
+    return [find_file(directory, p) for p in pins]
+
+
+def fetch_e2e(cache: Path | None = None) -> list[Path]:
+    """Every file the e2e workspace's loopback index serves (fetched once)."""
+    base = fetch(cache)
+    root = base.sdists.parent / "e2e"
+    files = _fetch_group(root / "core", "core-wheels.txt", ["--no-deps", "--only-binary", ":all:"])
+    files += _fetch_group(root / "sdists", "e2e-sdists.txt", ["--no-deps", "--no-binary", "flit_core"])
+    files += _fetch_group(
+        root / "py314", "e2e-py314-wheels.txt", ["--no-deps", "--only-binary", ":all:", *_PY314]
+    )
+    files += [base.sdist(name) for name in E2E_SDISTS]
+    wheel_pins = read_pins(DATA / "build-wheels.txt")
+    files += [find_file(base.wheels, p) for p in wheel_pins if p.name in E2E_WHEELS]
+    return files
+
+
 if __name__ == "__main__":
     got = fetch()
     print(f"sdists: {got.sdists}")

@@ -3,7 +3,9 @@
 The second build differs from the first in everything that must not matter:
 its private build directory and output directory, the worker's ``TZ``,
 locale, ``PYTHONHASHSEED``, user name and umask, and (where libfaketime is
-installed) the clock the backend sees, shifted by 400 days. Equal files pass;
+installed) the clock the backend sees, shifted by 400 days; if the backend
+fails only under the shifted clock (libfaketime can break tools it is
+preloaded into), the second build is retried without it and the result says so. Equal files pass;
 otherwise :func:`explain` says which members differ and how, down to ELF
 sections.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from . import elf
 from .builder import BuildRequest, BuildResult, _find_faketime, build_wheel
+from .errors import BuildFailed
 from .progress import Progress
 
 __all__ = ["PERTURBED_ENV", "VerifyResult", "explain", "verify"]
@@ -119,14 +122,23 @@ def verify(
             "verify: second build (other dirs, TZ, locale, umask, hash seed"
             + (", clock +400 days)" if shifted else "; libfaketime absent, clock not shifted)"),
         )
-        second = build_wheel(
-            perturbed,
-            base / "second" / "output-dir",
-            debug_dir=base / "debug2",
-            progress=progress,
-            worker_env=PERTURBED_ENV,
-            worker_umask=PERTURBED_UMASK,
-        )
+        perturbed_args = {
+            "debug_dir": base / "debug2",
+            "progress": progress,
+            "worker_env": PERTURBED_ENV,
+            "worker_umask": PERTURBED_UMASK,
+        }
+        try:
+            second = build_wheel(perturbed, base / "second" / "output-dir", **perturbed_args)  # type: ignore[arg-type]
+        except BuildFailed as exc:
+            if not shifted:
+                raise
+            # libfaketime occasionally breaks tools it is preloaded into (seen: EINVAL
+            # from subprocess in scikit-build-core); the first build passed, so retry
+            # without the shifted clock rather than call the sdist broken.
+            progress.warn(f"the build failed under a shifted clock ({exc.message}); retrying without it")
+            shifted = False
+            second = build_wheel(req, base / "second" / "retry-output", **perturbed_args)  # type: ignore[arg-type]
         identical = first.sha256 == second.sha256 and first.wheel.name == second.wheel.name
         explanation = [] if identical else explain(first.wheel, second.wheel)
         return VerifyResult(identical, first, second, explanation, shifted)

@@ -3,6 +3,7 @@
 load(":actions/build.bzl", "register_wheel_build_action")
 load(":providers.bzl", "WheelInfo", "WheelReproInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":wheels.bzl", "split_wheel_targets")
 
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz")
 
@@ -33,37 +34,13 @@ def _check(ctx):
             ctx.file.sdist.short_path,
         ))
 
-def _split_build_deps(ctx):
-    dirs = []
-    files = []
-    for dep in ctx.attr.build_deps:
-        if WheelInfo in dep:
-            dirs.append(dep[WheelInfo].wheel_dir)
-            continue
-        wheels = [f for f in dep[DefaultInfo].files.to_list() if f.basename.endswith(".whl")]
-        if not wheels or len(wheels) != len(dep[DefaultInfo].files.to_list()):
-            fail("{}: build_deps entry {} is not a wheel: give a py_wheel_dep target or a .whl file".format(
-                ctx.label,
-                dep.label,
-            ))
-        files.extend(wheels)
-    return dirs, files
-
 def _py_wheel_dep_impl(ctx):
     _check(ctx)
     tc = ctx.toolchains[TOOLCHAIN_TYPE].wheelhouse
-    dirs, files = _split_build_deps(ctx)
-    wheel_dir = ctx.actions.declare_directory(ctx.label.name + ".wheel")
-    log = ctx.actions.declare_file(ctx.label.name + ".build.log")
-    debug_dir = ctx.actions.declare_directory(ctx.label.name + ".debug") if ctx.attr.debug == "split" else None
-    register_wheel_build_action(
-        ctx,
-        tc = tc,
+    dirs, files = split_wheel_targets(ctx, ctx.attr.build_deps, "build_deps")
+    spec = WheelReproInfo(
         sdist = ctx.file.sdist,
-        wheel_dir = wheel_dir,
-        log = log,
-        debug_dir = debug_dir,
-        build_dep_dirs = depset(dirs),
+        build_dep_dirs = dirs,
         build_dep_files = files,
         patches = ctx.files.patches,
         env = ctx.attr.env,
@@ -72,6 +49,10 @@ def _py_wheel_dep_impl(ctx):
         local_version = ctx.attr.local_version,
         debug = ctx.attr.debug,
     )
+    wheel_dir = ctx.actions.declare_directory(ctx.label.name + ".wheel")
+    log = ctx.actions.declare_file(ctx.label.name + ".build.log")
+    debug_dir = ctx.actions.declare_directory(ctx.label.name + ".debug") if ctx.attr.debug == "split" else None
+    register_wheel_build_action(ctx, tc = tc, spec = spec, wheel_dir = wheel_dir, log = log, debug_dir = debug_dir)
     name, version = sdist_name_version(ctx.file.sdist.basename)
     groups = {"build_log": depset([log])}
     if debug_dir:
@@ -80,17 +61,7 @@ def _py_wheel_dep_impl(ctx):
         DefaultInfo(files = depset([wheel_dir])),
         WheelInfo(name = name, version = version, tags = "", wheel_dir = wheel_dir),
         OutputGroupInfo(**groups),
-        WheelReproInfo(
-            sdist = ctx.file.sdist,
-            build_dep_dirs = dirs,
-            build_dep_files = files,
-            patches = ctx.files.patches,
-            env = ctx.attr.env,
-            config_settings = ctx.attr.config_settings,
-            build_tag = ctx.attr.build_tag,
-            local_version = ctx.attr.local_version,
-            debug = ctx.attr.debug,
-        ),
+        spec,
     ]
 
 py_wheel_dep = rule(

@@ -2,8 +2,8 @@
 
 load("@rules_python//python:defs.bzl", "PyInfo")
 load(":actions/install.bzl", "register_install_action")
-load(":providers.bzl", "WheelInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":wheels.bzl", "split_wheel_targets")
 
 def _import_path(ctx, tree):
     # PyInfo.imports are relative to the runfiles root: "<repo>/<path>".
@@ -14,19 +14,7 @@ def _import_path(ctx, tree):
 
 def _py_wheel_library_impl(ctx):
     tc = ctx.toolchains[TOOLCHAIN_TYPE].wheelhouse
-    wheel_dirs = []
-    wheel_files = []
-    for target in ctx.attr.wheels:
-        if WheelInfo in target:
-            wheel_dirs.append(target[WheelInfo].wheel_dir)
-            continue
-        files = target[DefaultInfo].files.to_list()
-        if not files or [f for f in files if not f.basename.endswith(".whl")]:
-            fail("{}: wheels entry {} is not a wheel: give a py_wheel_dep target or a .whl file".format(
-                ctx.label,
-                target.label,
-            ))
-        wheel_files.extend(files)
+    wheel_dirs, wheel_files = split_wheel_targets(ctx, ctx.attr.wheels, "wheels")
     if not wheel_dirs and not wheel_files:
         fail("{}: `wheels` is empty; list at least one py_wheel_dep target or .whl file".format(ctx.label))
     tree = ctx.actions.declare_directory(ctx.label.name + ".site")

@@ -1,0 +1,166 @@
+"""The Bazel rules on a real Bazel 7.7.1 (scripts/bazel), end to end.
+
+Two copies of ``tests/e2e`` in different directories, with different output
+bases, TZ, umask and user names, build against a PEP 503 index and an nginx
+remote cache on loopback. Every wheel must have the same digest in both, every
+``WheelhouseBuild`` action of the second copy must be a remote-cache hit (read
+from ``--execution_log_json_file``), and ``bazel test`` must pass in both.
+Timings land in ``.cache/e2e/report.json`` and the test output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from inputs import REPO, fetch_e2e
+from servers import nginx_cache, serve_directory, write_index
+
+pytestmark = pytest.mark.bazel
+
+BAZEL = REPO / "scripts" / "bazel"
+TEMPLATE = REPO / "tests" / "e2e"
+WORK = REPO / ".cache" / "e2e"
+TEMPLATE_INDEX = "http://127.0.0.1:38451"
+WHEELS = ("cext", "flit_core", "markupsafe", "pyyaml", "tomli")
+
+
+def make_copy(dest: Path, index_url: str) -> Path:
+    """Copy the e2e workspace to ``dest`` (inside the repo), fixing relative paths and the index URL."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("bazel-*"))
+    up = os.path.relpath(REPO, dest)
+    module = (dest / "MODULE.bazel").read_text()
+    module = module.replace('path = "../.."', f'path = "{up}"').replace(TEMPLATE_INDEX, index_url)
+    (dest / "MODULE.bazel").write_text(module)
+    (dest / ".bazelrc").write_text(f"import %workspace%/{up}/third_party/bazel_stubs/bazelrc\n")
+    stubs = (REPO / "third_party" / "bazel_stubs" / "bazelrc").read_text()
+    (dest / ".bazelrc").write_text(stubs.replace("%workspace%/../..", f"%workspace%/{up}"))
+    return dest
+
+
+class Bazel:
+    """``scripts/bazel`` for one workspace copy with its own output root and identity."""
+
+    def __init__(self, workspace: Path, output_root: Path, tz: str, user: str, umask: int) -> None:
+        self.workspace = workspace
+        self.env = {
+            **os.environ,
+            "WHEELHOUSE_BAZEL_OUTPUT_USER_ROOT": str(output_root),
+            "TZ": tz,
+            "USER": user,
+        }
+        self.umask = umask
+
+    def run(self, *args: str, timeout: float = 1800) -> tuple[subprocess.CompletedProcess[str], float]:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [str(BAZEL), *args],
+            cwd=self.workspace,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=lambda: os.umask(self.umask) and None,
+            check=False,
+        )
+        seconds = time.monotonic() - started
+        assert proc.returncode == 0, (
+            f"bazel {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-6000:]}"
+        )
+        return proc, seconds
+
+    def wheel_digests(self) -> dict[str, tuple[str, str]]:
+        bin_dir = Path(self.run("info", "bazel-bin")[0].stdout.strip())
+        digests = {}
+        for name in WHEELS:
+            (wheel,) = (bin_dir / f"{name}.wheel").glob("*.whl")
+            digests[name] = (wheel.name, hashlib.sha256(wheel.read_bytes()).hexdigest())
+        return digests
+
+    def shutdown(self) -> None:
+        subprocess.run([str(BAZEL), "shutdown"], cwd=self.workspace, env=self.env, check=False, timeout=120)
+
+
+def spawns(log: Path) -> list[dict[str, object]]:
+    """The spawn records of a ``--execution_log_json_file`` (a stream of JSON objects)."""
+    text = log.read_text()
+    decoder = json.JSONDecoder()
+    records, pos = [], 0
+    while pos < len(text):
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            break
+        record, pos = decoder.raw_decode(text, pos)
+        records.append(record)
+    return records
+
+
+@pytest.fixture(scope="module")
+def index_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = write_index(tmp_path_factory.mktemp("index"), fetch_e2e())
+    with serve_directory(root) as url:
+        yield url + "/simple"
+
+
+@pytest.fixture(scope="module")
+def remote_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with nginx_cache(tmp_path_factory.mktemp("nginx")) as url:
+        yield url
+
+
+def test_two_copies_identical_wheels_and_remote_cache_hits(index_url: str, remote_cache: str) -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    first = Bazel(make_copy(WORK / "a" / "ws", index_url), WORK / "out-a", "UTC", "alice", 0o022)
+    second = Bazel(
+        make_copy(WORK / "copies" / "second" / "ws", index_url),
+        WORK / "out-b",
+        "Asia/Kathmandu",
+        "bob",
+        0o027,
+    )
+    report: dict[str, object] = {}
+    try:
+        cache_flags = [f"--remote_cache={remote_cache}", "--remote_upload_local_results"]
+        _, report["cold_build_s"] = first.run("build", "//...", *cache_flags)
+        _, report["warm_noop_build_s"] = first.run("build", "//...", *cache_flags)
+        first.run("test", "//...", *cache_flags, "--test_output=errors")
+        digests_a = first.wheel_digests()
+
+        log = WORK / "second-exec.json"
+        proc, report["cache_hit_build_s"] = second.run(
+            "build", "//...", *cache_flags, f"--execution_log_json_file={log}"
+        )
+        records = spawns(log)
+        builds = [r for r in records if r.get("mnemonic") == "WheelhouseBuild"]
+        hits = [r for r in builds if r.get("remoteCacheHit")]
+        report["wheelhouse_build_spawns"] = len(builds)
+        report["wheelhouse_build_remote_hits"] = len(hits)
+        report["all_spawns"] = len(records)
+        report["all_remote_hits"] = sum(1 for r in records if r.get("remoteCacheHit"))
+        summary = [ln for ln in proc.stderr.splitlines() if "processes:" in ln]
+        report["second_copy_summary"] = summary[-1].strip() if summary else ""
+        second.run("test", "//...", *cache_flags, "--test_output=errors")
+        digests_b = second.wheel_digests()
+        report["wheels"] = {name: {"file": f, "sha256": d} for name, (f, d) in digests_a.items()}
+    finally:
+        (WORK / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True))
+        print(json.dumps(report, indent=2, sort_keys=True))
+        first.shutdown()
+        second.shutdown()
+    assert digests_a == digests_b
+    assert len(builds) == len(WHEELS), [r.get("targetLabel") for r in builds]
+    assert len(hits) == len(builds), "every WheelhouseBuild action must be a remote cache hit"

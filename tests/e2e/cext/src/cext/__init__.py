@@ -1,0 +1,3 @@
+from ._speed import add, optimized
+
+__all__ = ["add", "optimized"]
