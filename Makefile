@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LINT_PATHS := python tests benchmarks scripts
 
-.PHONY: setup inputs demo test lint unit integration bench clean
+.PHONY: setup inputs demo test lint unit integration e2e bench clean
 
 setup:
 	bash scripts/setup.sh
@@ -20,7 +20,7 @@ lint: setup
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
-## Lint, type-check, then every test (unit + integration on real sdists).
+## Lint, type-check, then every test (unit, integration on real sdists, Bazel e2e).
 test: lint inputs
 	$(BIN)/pytest
 
@@ -29,6 +29,10 @@ unit: setup
 
 integration: inputs
 	$(BIN)/pytest tests/integration
+
+## The Bazel e2e tests alone (Bazel 7.7.1 in the forky root; created on first use).
+e2e: inputs
+	$(BIN)/pytest tests/bazel -s
 
 ## pip wheel vs wheelhouse: reproducibility and wall time (a benchmark, not a test).
 bench: inputs

@@ -214,10 +214,15 @@ cleanup() {
   { awk '{print $2}' /proc/mounts | grep -F "$TMP_ROOT/" || true; } | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf --one-file-system "$TMP_ROOT"
+  rm -f "$ROOT.debootstrap.log"
+}
+interrupted() {
+  printf 'bazel-env: error: interrupted during step "%s"; removing the unfinished root\n' "$STEP" >&2
+  exit "$1"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 # Earlier interrupted runs (killed hard) may have left temp dirs: remove them
 # (we hold the lock, so none of them is in use).
 for old in "$ROOT".tmp.*; do

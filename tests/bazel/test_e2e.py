@@ -43,11 +43,9 @@ def make_copy(dest: Path, index_url: str) -> Path:
     shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("bazel-*"))
     up = os.path.relpath(REPO, dest)
     module = (dest / "MODULE.bazel").read_text()
-    module = module.replace('path = "../.."', f'path = "{up}"').replace(TEMPLATE_INDEX, index_url)
+    module = module.replace('path = "../..', f'path = "{up}').replace(TEMPLATE_INDEX, index_url)
     (dest / "MODULE.bazel").write_text(module)
     (dest / ".bazelrc").write_text(f"import %workspace%/{up}/third_party/bazel_stubs/bazelrc\n")
-    stubs = (REPO / "third_party" / "bazel_stubs" / "bazelrc").read_text()
-    (dest / ".bazelrc").write_text(stubs.replace("%workspace%/../..", f"%workspace%/{up}"))
     return dest
 
 
