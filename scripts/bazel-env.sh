@@ -29,6 +29,9 @@ STAMP_VERSION=1
 PACKAGES=(
   bazel-bootstrap # Bazel 7.7.1 (+ OpenJDK) from Debian
   python3 python3-venv
+  python3-dev # headers for the C extensions the e2e builds
+  libyaml-dev # pyyaml's C extension
+  patch       # py_wheel_dep(patches = ...)
   binutils gcc g++ make
   util-linux # unshare, for namespaces inside actions
   nginx      # HTTP remote cache (dav_methods PUT)

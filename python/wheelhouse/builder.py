@@ -204,10 +204,6 @@ def _check_request(req: BuildRequest) -> None:
     for path in (req.sdist, req.python, *req.find_links, *req.wheels, *req.patches):
         if path == sandbox.FIXED_ROOT or sandbox.FIXED_ROOT in path.parents:
             raise UsageError(f"{path}: inputs may not live under {sandbox.FIXED_ROOT}")
-    if not req.find_links and not req.wheels:
-        raise UsageError(
-            "no --find-links directory or --wheel given; the build environment comes only from local wheels"
-        )
     for patch in req.patches:
         if not patch.is_file():
             raise UsageError(f"--patch {patch}: no such file")
@@ -474,6 +470,9 @@ def _log_tail(log_path: Path) -> list[str]:
 
 
 def _key_line(tail: list[str]) -> str:
+    for line in reversed(tail):  # the compiler's or the backend's own diagnosis first
+        if re.search(r"fatal error|Error:|No such file|not found", line) and line.strip():
+            return line.strip()[:300]
     for line in reversed(tail):
         if re.search(r"error|exception|failed|not found|no such", line, re.I) and line.strip():
             return line.strip()[:300]

@@ -103,6 +103,21 @@ filegroup(
 )
 """
 
+def _fetch(rctx, url, output):
+    """Downloads without a checksum; returns the sha256, or None on failure.
+
+    Bazel's downloader refuses plain-http URLs without a checksum, so those go
+    through a stdlib-only helper run by the local python3.
+    """
+    if not url.startswith("http://"):
+        got = rctx.download(url = url, output = output, allow_fail = True)
+        return got.sha256 if got.success else None
+    python = rctx.which("python3")
+    if not python:
+        return None
+    result = rctx.execute([python, "-I", rctx.path(rctx.attr._fetch_page), url, output], timeout = 120)
+    return result.stdout.strip() if result.return_code == 0 else None
+
 def _wheelhouse_file_impl(rctx):
     filename = rctx.attr.filename
     sha256 = rctx.attr.sha256
@@ -111,8 +126,7 @@ def _wheelhouse_file_impl(rctx):
     notes = []
     for i, index in enumerate(rctx.attr.indexes):
         page = index.rstrip("/") + "/" + project_of(filename) + "/"
-        got = rctx.download(url = page, output = "pages/{}.html".format(i), allow_fail = True)
-        if not got.success:
+        if _fetch(rctx, page, "pages/{}.html".format(i)) == None:
             notes.append("{} (index page not found)".format(page))
             continue
         links = [link for link in find_links(rctx.read("pages/{}.html".format(i))) if _basename(link) == filename]
@@ -126,12 +140,13 @@ def _wheelhouse_file_impl(rctx):
             rctx.file("BUILD.bazel", "")
             rctx.delete("pages")
             return
-        check = rctx.download(url = url, output = "mismatch/" + filename, allow_fail = True)
-        if check.success:
+        actual = _fetch(rctx, url, "mismatch/" + filename)
+        if actual != None:
+            rctx.delete("mismatch")
             fail("wheelhouse: {} from {} has sha256 {} but the lock pins {}: the file was changed or replaced; refusing it (check the index, or update the pin if the change is intended)".format(
                 filename,
                 url,
-                check.sha256,
+                actual,
                 sha256,
             ))
         notes.append("{} (download failed)".format(url))
@@ -149,5 +164,6 @@ wheelhouse_file = repository_rule(
         "sha256": attr.string(mandatory = True, doc = "str: its sha256 (hex)."),
         "urls": attr.string_list(doc = "list[str]: URLs tried first."),
         "indexes": attr.string_list(doc = "list[str]: PEP 503 simple index base URLs, in priority order."),
+        "_fetch_page": attr.label(default = Label("//rules/private/tools:fetch_page.py"), allow_single_file = True),
     },
 )
