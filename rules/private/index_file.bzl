@@ -6,94 +6,7 @@ looked up by file name through its PEP 503 simple page. Bytes that do not
 match the sha256 are an error naming the file, the URL and both hashes.
 """
 
-def normalize_name(name):
-    """PEP 503 normalization: runs of `-`, `_`, `.` become `-`, lower case.
-
-    Args:
-      name: str.
-    Returns:
-      str
-    """
-    out = []
-    sep = False
-    for c in name.lower().elems():
-        if c in "-_.":
-            sep = True
-            continue
-        if sep and out:
-            out.append("-")
-        sep = False
-        out.append(c)
-    return "".join(out)
-
-def project_of(filename):
-    """The normalized project name of a wheel or sdist file name.
-
-    Args:
-      filename: str.
-    Returns:
-      str
-    """
-    if filename.endswith(".whl"):
-        return normalize_name(filename.split("-")[0])
-    for suffix in (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz"):
-        if filename.endswith(suffix):
-            return normalize_name(filename[:-len(suffix)].rpartition("-")[0])
-    return normalize_name(filename)
-
-def find_links(html):
-    """All `href` values of an HTML page, in order.
-
-    Args:
-      html: str.
-    Returns:
-      list[str]
-    """
-    links = []
-    rest = html
-    for _ in range(len(html)):
-        i = rest.find("href=")
-        if i < 0:
-            break
-        rest = rest[i + 5:]
-        if not rest:
-            break
-        quote = rest[0]
-        if quote not in "\"'":
-            continue
-        end = rest.find(quote, 1)
-        if end < 0:
-            break
-        links.append(rest[1:end].replace("&amp;", "&"))
-        rest = rest[end + 1:]
-    return links
-
-def urljoin(base, ref):
-    """Resolves `ref` against `base` (absolute, root-relative or relative with `..`).
-
-    Args:
-      base: str, an absolute URL.
-      ref: str.
-    Returns:
-      str
-    """
-    if "://" in ref:
-        return ref
-    scheme, _, rest = base.partition("://")
-    host, _, path = rest.partition("/")
-    if ref.startswith("/"):
-        return "{}://{}{}".format(scheme, host, ref)
-    parts = path.split("/")[:-1]
-    for piece in ref.split("/"):
-        if piece == "..":
-            if parts:
-                parts.pop()
-        elif piece != ".":
-            parts.append(piece)
-    return "{}://{}/{}".format(scheme, host, "/".join(parts))
-
-def _basename(url):
-    return url.split("#")[0].split("?")[0].rpartition("/")[2]
+load(":pep503.bzl", "basename", "find_links", "project_of", "urljoin")
 
 _BUILD = """\
 filegroup(
@@ -129,7 +42,7 @@ def _wheelhouse_file_impl(rctx):
         if _fetch(rctx, page, "pages/{}.html".format(i)) == None:
             notes.append("{} (index page not found)".format(page))
             continue
-        links = [link for link in find_links(rctx.read("pages/{}.html".format(i))) if _basename(link) == filename]
+        links = [link for link in find_links(rctx.read("pages/{}.html".format(i))) if basename(link) == filename]
         if not links:
             notes.append("{} (no link to {})".format(page, filename))
         candidates.extend([urljoin(page, link.split("#")[0]) for link in links])

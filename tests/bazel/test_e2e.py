@@ -169,3 +169,30 @@ def test_two_copies_identical_wheels_and_remote_cache_hits(index_url: str, remot
     assert digests_a == digests_b
     assert len(builds) == len(WHEELS), [r.get("targetLabel") for r in builds]
     assert len(hits) == len(builds), "every WheelhouseBuild action must be a remote cache hit"
+
+
+ANALYSIS_ERRORS = {
+    "both_tags": "set build_tag or local_version, not both",
+    "build_dep_not_a_wheel": "build_deps entry @@//:cext_sdist is not a wheel: give a py_wheel_dep target",
+    "sdist_not_an_sdist": "is not a source distribution (.tar.gz or .zip)",
+    "library_of_non_wheels": "wheels entry @@//:cext_sdist is not a wheel",
+}
+
+
+def test_analysis_errors_say_what_to_do(index_url: str) -> None:
+    bazel = Bazel(make_copy(WORK / "errors" / "ws", index_url), WORK / "out-a", "UTC", "carol", 0o022)
+    try:
+        for target, message in ANALYSIS_ERRORS.items():
+            proc = subprocess.run(
+                [str(BAZEL), "build", "--nobuild", f"//bad:{target}"],
+                cwd=bazel.workspace,
+                env=bazel.env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            assert proc.returncode != 0, target
+            assert message in proc.stderr, proc.stderr[-3000:]
+    finally:
+        bazel.shutdown()
