@@ -2,6 +2,8 @@
 VENV := .venv
 BIN := $(VENV)/bin
 LINT_PATHS := python tests benchmarks scripts
+BUILDIFIER := .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64
+STARLARK := MODULE.bazel BUILD.bazel rules toolchains python/BUILD.bazel tests/e2e tests/e2e_smoke third_party
 
 .PHONY: setup inputs demo test lint unit integration e2e bench clean
 
@@ -19,6 +21,7 @@ lint: setup
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
+	if [ -x $(BUILDIFIER) ]; then $(BUILDIFIER) -mode=check -lint=warn -r $(STARLARK); fi
 
 ## Lint, type-check, then every test (unit, integration on real sdists, Bazel e2e).
 test: lint inputs

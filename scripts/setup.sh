@@ -31,4 +31,17 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+
+# buildifier (Starlark formatter/linter) from the npm registry, pinned; no lock
+# file is written (it would name the registry's host).
+BUILDIFIER_VERSION=8.2.1
+if [ ! -x .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64 ]; then
+  if command -v npm >/dev/null; then
+    echo "setup: installing buildifier $BUILDIFIER_VERSION with npm"
+    npm install --silent --no-save --no-package-lock --no-audit --no-fund \
+      --prefix .cache/tools "@bazel/buildifier@$BUILDIFIER_VERSION" >/dev/null
+  else
+    echo "setup: npm not found; skipping buildifier (make lint will skip Starlark)"
+  fi
+fi
 echo "setup: ready (.venv/bin/wheelhouse)"

@@ -93,9 +93,6 @@ def urljoin(base, ref):
             parts.append(piece)
     return "{}://{}/{}".format(scheme, host, "/".join(parts))
 
-def _basename(url):
-    return url.split("#")[0].split("?")[0].rpartition("/")[2]
-
 def basename(url):
     """The file name of a URL, without query or fragment.
 

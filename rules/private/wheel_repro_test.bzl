@@ -1,6 +1,6 @@
 """wheel_repro_test: rebuild a py_wheel_dep under perturbation and compare bytes."""
 
-load(":providers.bzl", "WheelInfo", "WheelReproInfo")
+load(":providers.bzl", "WheelReproInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 def _runfiles_path(f):
