@@ -140,7 +140,10 @@ def test_two_copies_identical_wheels_and_remote_cache_hits(index_url: str, remot
     report: dict[str, object] = {}
     try:
         cache_flags = [f"--remote_cache={remote_cache}", "--remote_upload_local_results"]
-        _, report["cold_build_s"] = first.run("build", "//...", *cache_flags)
+        log_a = WORK / "first-exec.json"
+        _, report["cold_build_s"] = first.run(
+            "build", "//...", *cache_flags, f"--execution_log_json_file={log_a}"
+        )
         _, report["warm_noop_build_s"] = first.run("build", "//...", *cache_flags)
         first.run("test", "//...", *cache_flags, "--test_output=errors")
         digests_a = first.wheel_digests()
@@ -158,6 +161,17 @@ def test_two_copies_identical_wheels_and_remote_cache_hits(index_url: str, remot
         report["all_remote_hits"] = sum(1 for r in records if _remote_hit(r))
         summary = [ln for ln in proc.stderr.splitlines() if "processes:" in ln]
         report["second_copy_summary"] = summary[-1].strip() if summary else ""
+        keys_a = {(r.get("mnemonic"), r.get("targetLabel")): r.get("digest", {}) for r in spawns(log_a)}
+        report["misses_in_second_copy"] = [
+            {
+                "mnemonic": r.get("mnemonic"),
+                "target": r.get("targetLabel"),
+                "same_action_key_as_first_copy": keys_a.get((r.get("mnemonic"), r.get("targetLabel")))
+                == r.get("digest"),
+            }
+            for r in records
+            if not _remote_hit(r)
+        ]
         second.run("test", "//...", *cache_flags, "--test_output=errors")
         digests_b = second.wheel_digests()
         report["wheels"] = {name: {"file": f, "sha256": d} for name, (f, d) in digests_a.items()}
@@ -194,5 +208,16 @@ def test_analysis_errors_say_what_to_do(index_url: str) -> None:
             )
             assert proc.returncode != 0, target
             assert message in proc.stderr, proc.stderr[-3000:]
+    finally:
+        bazel.shutdown()
+
+
+def test_smoke_workspace_namespaces_inside_actions() -> None:
+    """scripts/bazel works from a plain checkout, and actions may make namespaces."""
+    bazel = Bazel(REPO / "tests" / "e2e_smoke", WORK / "out-smoke", "UTC", "dave", 0o022)
+    try:
+        bazel.run("build", "//...")
+        bin_dir = Path(bazel.run("info", "bazel-bin")[0].stdout.strip())
+        assert (bin_dir / "userns.txt").read_text().strip() == "namespaces-ok"
     finally:
         bazel.shutdown()
