@@ -79,7 +79,7 @@ name (`DefaultInfo`, `WheelInfo.wheel_dir`). Output groups: `build_log`, and
 """,
     attrs = {
         "sdist": attr.label(mandatory = True, allow_single_file = True, doc = "Label: the sdist file (.tar.gz or .zip)."),
-        "build_deps": attr.label_list(doc = "list[Label]: wheels of the build environment: `py_wheel_dep` targets or `.whl` files.", allow_files = [".whl"]),
+        "build_deps": attr.label_list(doc = "list[Label]: wheels of the build environment: `py_wheel_dep` targets or `.whl` files (checked at analysis time).", allow_files = True),
         "patches": attr.label_list(allow_files = True, doc = "list[Label]: patches applied with `patch -p1` in the extracted source tree, in order."),
         "env": attr.string_dict(doc = "dict[str, str]: extra environment for the build backend."),
         "config_settings": attr.string_dict(doc = "dict[str, str]: PEP 517 config settings."),

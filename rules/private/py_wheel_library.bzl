@@ -40,7 +40,7 @@ tree artifact and provides `PyInfo`, so `py_library`, `py_binary` and `py_test`
 can depend on it. No bytecode is compiled: the tree depends only on the wheels.
 """,
     attrs = {
-        "wheels": attr.label_list(mandatory = True, allow_files = [".whl"], doc = "list[Label]: `py_wheel_dep` targets or `.whl` files, installed together."),
+        "wheels": attr.label_list(mandatory = True, allow_files = True, doc = "list[Label]: `py_wheel_dep` targets or `.whl` files, installed together."),
         "deps": attr.label_list(providers = [PyInfo], doc = "list[Label]: other Python libraries this one needs at run time."),
     },
     toolchains = [TOOLCHAIN_TYPE],

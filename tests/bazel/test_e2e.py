@@ -127,8 +127,22 @@ def remote_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def _fresh(path: Path) -> Path:
+    """Remove an old output root (Bazel leaves read-only directories behind)."""
+    if path.exists():
+        for dirpath, dirnames, _files in os.walk(path):
+            for name in dirnames:
+                full = os.path.join(dirpath, name)
+                if not os.path.islink(full):
+                    os.chmod(full, 0o755)
+        shutil.rmtree(path)
+    return path
+
+
 def test_two_copies_identical_wheels_and_remote_cache_hits(index_url: str, remote_cache: str) -> None:
     WORK.mkdir(parents=True, exist_ok=True)
+    _fresh(WORK / "out-a")
+    _fresh(WORK / "out-b")
     first = Bazel(make_copy(WORK / "a" / "ws", index_url), WORK / "out-a", "UTC", "alice", 0o022)
     second = Bazel(
         make_copy(WORK / "copies" / "second" / "ws", index_url),
