@@ -6,56 +6,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-CEXT = {
-    "pyproject.toml": """\
-[build-system]
-requires = ["setuptools>=61"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "cext"
-version = "1.0"
-""",
-    "setup.py": """\
-from setuptools import Extension, setup
-
-setup(
-    packages=["cext"],
-    package_dir={"": "src"},
-    ext_modules=[Extension("cext._speed", ["src/speed.c"], extra_compile_args=["-g"])],
-)
-""",
-    "src/cext/__init__.py": "from ._speed import add, optimized\n",
-    "src/speed.c": """\
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
-static PyObject *add(PyObject *self, PyObject *args) {
-    long a, b;
-    if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
-    return PyLong_FromLong(a + b);
-}
-
-/* True when compiled with optimisation: the interpreter's own CFLAGS survived. */
-static PyObject *optimized(PyObject *self, PyObject *unused) {
-#ifdef __OPTIMIZE__
-    Py_RETURN_TRUE;
-#else
-    Py_RETURN_FALSE;
-#endif
-}
-
-static PyMethodDef methods[] = {
-    {"add", add, METH_VARARGS, "add two integers"},
-    {"optimized", optimized, METH_NOARGS, "compiled with -O?"},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
-
-PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&module); }
-""",
-}
+#: A setuptools C extension compiled with -g; the same tree the Bazel e2e packs.
+CEXT_DIR = Path(__file__).resolve().parent / "e2e" / "cext"
+CEXT = {str(p.relative_to(CEXT_DIR)): p.read_text() for p in sorted(CEXT_DIR.rglob("*")) if p.is_file()}
 
 FLIT = {
     "pyproject.toml": """\

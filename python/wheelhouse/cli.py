@@ -37,34 +37,20 @@ def _key_value(text: str) -> tuple[str, str]:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sdist", type=Path, help="the source distribution (.tar.gz or .zip)")
-    parser.add_argument(
-        "--find-links",
-        "-f",
-        dest="find_links",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="directory of wheels for the build environment (repeatable; the only source)",
-    )
-    parser.add_argument(
-        "--wheel",
-        dest="wheels",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="WHEEL",
-        help="a single wheel file for the build environment (repeatable)",
-    )
-    parser.add_argument(
-        "--patch",
-        dest="patches",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="patch applied with `patch -p1` to the extracted source (repeatable, in order)",
-    )
+    for flags, dest, metavar, text in (
+        (("--find-links", "-f"), "find_links", "DIR", "directory of wheels for the build environment"),
+        (("--wheel",), "wheels", "WHEEL", "a single wheel file for the build environment"),
+        (("--patch",), "patches", "FILE", "patch applied with `patch -p1` to the extracted source, in order"),
+    ):
+        parser.add_argument(
+            *flags,
+            dest=dest,
+            type=Path,
+            action="append",
+            default=[],
+            metavar=metavar,
+            help=f"{text} (repeatable)",
+        )
     parser.add_argument(
         "--python",
         type=Path,
