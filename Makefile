@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
 VENV := .venv
 BIN := $(VENV)/bin
-LINT_PATHS := python tests benchmarks scripts
+LINT_PATHS := python tests benchmarks scripts rules
 BUILDIFIER := .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64
 STARLARK := MODULE.bazel BUILD.bazel rules toolchains python/BUILD.bazel tests/e2e tests/e2e_smoke third_party
 

@@ -1,0 +1,149 @@
+"""Read a PEP 751 pylock.toml with the standard library only; print JSON.
+
+Usage: python3 read_lock.py LOCK
+
+For the module extension (which runs it with the interpreter it is told to use):
+every package's name (normalized), version, marker, dependencies (or null when
+the lock has none), and its sdist and wheels with file name, URL and sha256.
+A lock that does not parse, lacks hashes, or has a malformed entry exits 1 with
+one line naming the file, the line or the package, and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tomllib
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+_NAME_RE = re.compile(r"[-_.]+")
+
+
+class LockError(Exception):
+    """A malformed lock; the message is one line."""
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalization."""
+    return _NAME_RE.sub("-", name).lower()
+
+
+def _package_lines(text: str) -> list[int]:
+    return [i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == "[[packages]]"]
+
+
+def _file(path: str, where: str, entry: Any, kind: str) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise LockError(f"{path}: {where}: {kind} must be a table")
+    url = entry.get("url")
+    name = entry.get("name") or (
+        unquote(urlsplit(url).path.rpartition("/")[2]) if isinstance(url, str) else None
+    )
+    if not name and isinstance(entry.get("path"), str):
+        name = entry["path"].replace("\\", "/").rpartition("/")[2]
+    if not name:
+        raise LockError(f'{path}: {where}: {kind} has neither name, url nor path; add `name = "<file name>"`')
+    hashes = entry.get("hashes")
+    if not isinstance(hashes, dict) or not hashes:
+        raise LockError(
+            f"{path}: {where}: {kind} {name} has no hashes; "
+            "regenerate the lock with hashes (PEP 751 requires them)"
+        )
+    sha256 = hashes.get("sha256")
+    if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise LockError(
+            f"{path}: {where}: {kind} {name} has no valid sha256 hash; wheelhouse pins files by sha256"
+        )
+    return {
+        "name": name,
+        "url": url if isinstance(url, str) else None,
+        "sha256": sha256,
+        "size": entry.get("size"),
+    }
+
+
+def read_lock(path: str) -> dict[str, Any]:
+    """Parse and check ``path``; raise LockError with a one-line message."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise LockError(f"{path}: cannot read the lock ({exc.strerror})") from None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LockError(f"{path}: not valid TOML: {exc}; fix the file or regenerate it") from None
+    lock_version = data.get("lock-version")
+    if not isinstance(lock_version, str) or not lock_version.startswith("1."):
+        raise LockError(
+            f"{path}: lock-version {lock_version!r} is not supported (expected 1.x); regenerate the lock"
+        )
+    packages = data.get("packages")
+    if not isinstance(packages, list):
+        raise LockError(f"{path}: no [[packages]] array; is this a pylock.toml?")
+    lines = _package_lines(text)
+    out = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, package in enumerate(packages):
+        line = lines[i] if i < len(lines) else 0
+        where = f"line {line}" if line else f"packages[{i}]"
+        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
+            raise LockError(f"{path}: {where}: package has no name")
+        name = normalize(package["name"])
+        where = f"{where} (package {name})"
+        version = package.get("version")
+        if version is not None and not isinstance(version, str):
+            raise LockError(f"{path}: {where}: version must be a string")
+        key = (name, str(package.get("marker", "")))
+        if key in seen:
+            raise LockError(f"{path}: {where}: {name} is locked twice with the same marker")
+        seen[key] = i
+        sdist = package.get("sdist")
+        wheels = package.get("wheels", [])
+        if not isinstance(wheels, list):
+            raise LockError(f"{path}: {where}: wheels must be an array of tables")
+        if sdist is None and not wheels:
+            kinds = [k for k in ("vcs", "directory", "archive") if k in package]
+            what = (
+                f"a {kinds[0]} source, which wheelhouse cannot fetch by hash"
+                if kinds
+                else "no sdist and no wheels"
+            )
+            raise LockError(f"{path}: {where}: {what}; lock it from an index")
+        deps = package.get("dependencies")
+        out.append(
+            {
+                "name": name,
+                "version": version,
+                "marker": package.get("marker"),
+                "requires_python": package.get("requires-python"),
+                "index": package.get("index"),
+                "dependencies": None
+                if deps is None
+                else [normalize(d["name"]) for d in deps if isinstance(d, dict) and "name" in d],
+                "sdist": None if sdist is None else _file(path, where, sdist, "sdist"),
+                "wheels": [_file(path, where, w, "wheel") for w in wheels],
+                "line": line,
+            }
+        )
+    return {"lock_version": lock_version, "requires_python": data.get("requires-python"), "packages": out}
+
+
+def main(argv: list[str]) -> int:
+    """Print the lock as JSON, or one error line and exit 1."""
+    if len(argv) != 1:
+        print("usage: read_lock.py LOCK", file=sys.stderr)
+        return 2
+    try:
+        print(json.dumps(read_lock(argv[0]), sort_keys=True))
+    except LockError as exc:
+        print(f"wheelhouse: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,397 @@
+"""rules/private/{versions,markers}.bzl, evaluated with starlark-pyo3, against packaging.
+
+Differential tests: hypothesis generates PEP 440 versions (valid and nearly
+valid), specifiers and PEP 508 markers (nested up to depth 3, with odd spacing,
+aliases, reversed operands); the Starlark mirror must agree with
+``packaging.version.Version``, ``Specifier.contains(..., prereleases=True)`` and
+``Marker.evaluate`` on every answer, and must ``fail()`` exactly where packaging
+raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cmp_to_key
+from pathlib import Path
+from typing import Any
+
+import pytest
+import starlark as sl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.markers import Marker, default_environment
+from packaging.specifiers import Specifier
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+PRIVATE = Path(__file__).resolve().parents[2] / "rules" / "private"
+
+
+def _eval_bzl(name: str, loader: sl.FileLoader | None = None) -> sl.FrozenModule:
+    ast = sl.parse(name, (PRIVATE / name).read_text(), sl.Dialect.extended())
+    module = sl.Module()
+    sl.eval(module, ast, sl.Globals.standard(), loader)
+    return module.freeze()
+
+
+VERSIONS = _eval_bzl("versions.bzl")
+MARKERS = _eval_bzl("markers.bzl", sl.FileLoader(lambda label: {":versions.bzl": VERSIONS}[label]))
+
+FAILED = "<fail>"
+
+
+def starlark(module: sl.FrozenModule, fn: str, *args: Any) -> Any:
+    """The Starlark result, or FAILED if the Starlark code called fail()."""
+    try:
+        return module.call(fn, *args)
+    except sl.StarlarkError:
+        return FAILED
+
+
+def python(fn: Callable[[], Any]) -> Any:
+    """packaging's result, or FAILED if it raised (InvalidVersion, InvalidMarker, ...)."""
+    try:
+        return fn()
+    except (ValueError, KeyError, AssertionError):
+        return FAILED
+
+
+def py_compare(a: str, b: str) -> int:
+    va, vb = Version(a), Version(b)
+    return -1 if va < vb else int(va > vb)
+
+
+# --- versions ---------------------------------------------------------------------
+
+SEP = st.sampled_from(["", "", ".", "-", "_"])
+NUM = st.one_of(st.integers(0, 3), st.integers(0, 20), st.sampled_from(["00", "01", "007", "10"]))
+
+
+def _case(word: str, upper: bool) -> str:
+    return word.upper() if upper else word
+
+
+@st.composite
+def versions(draw: st.DrawFn, junk: bool = True) -> str:
+    """PEP 440 versions in every spelling packaging accepts, and near misses."""
+    parts = [draw(st.sampled_from(["", "", "", "v", "V"]))]
+    if draw(st.integers(0, 5)) == 0:
+        parts.append(f"{draw(NUM)}!")
+    parts.append(".".join(str(draw(NUM)) for _ in range(draw(st.integers(1, 4)))))
+    upper = draw(st.booleans()) and draw(st.booleans())
+    if draw(st.integers(0, 2)) == 0:
+        word = draw(st.sampled_from(["a", "b", "rc", "c", "alpha", "beta", "pre", "preview"]))
+        number = draw(st.one_of(st.just(""), NUM.map(str)))
+        parts.append(f"{draw(SEP)}{_case(word, upper)}{draw(SEP)}{number}")
+    post = draw(st.integers(0, 5))
+    if post == 0:
+        parts.append(f"-{draw(NUM)}")
+    elif post == 1:
+        word = draw(st.sampled_from(["post", "rev", "r"]))
+        number = draw(st.one_of(st.just(""), NUM.map(str)))
+        parts.append(f"{draw(SEP)}{_case(word, upper)}{draw(SEP)}{number}")
+    if draw(st.integers(0, 3)) == 0:
+        number = draw(st.one_of(st.just(""), NUM.map(str)))
+        parts.append(f"{draw(SEP)}{_case('dev', upper)}{draw(SEP)}{number}")
+    if draw(st.integers(0, 4)) == 0:
+        segments = draw(st.lists(st.sampled_from(["1", "7", "01", "abc", "Ubuntu", "x86"]), min_size=1))
+        parts.append("+" + "".join(s + draw(st.sampled_from([".", "-", "_"])) for s in segments)[:-1])
+    text = "".join(parts)
+    if junk and draw(st.integers(0, 6)) == 0:
+        at = draw(st.integers(0, len(text)))
+        text = (
+            text[:at]
+            + draw(st.sampled_from([".", "-", "+", "!", "*", "a", "x", " ", ".*", "..", "_"]))
+            + text[at:]
+        )
+    if draw(st.integers(0, 8)) == 0:
+        text = draw(st.sampled_from([" ", "\t", "\n"])) + text + draw(st.sampled_from(["", " "]))
+    return text
+
+
+@settings(max_examples=3000, deadline=None)
+@given(versions(), versions())
+def test_version_parse_and_order_match_packaging(a: str, b: str) -> None:
+    for v in (a, b):
+        expected_valid = python(lambda v=v: Version(v)) != FAILED
+        assert (starlark(VERSIONS, "parse_version", v) != FAILED) == expected_valid, v
+    if python(lambda: Version(a)) != FAILED and python(lambda: Version(b)) != FAILED:
+        assert starlark(VERSIONS, "compare_versions", a, b) == py_compare(a, b), (a, b)
+
+
+def test_version_sort_of_a_known_ladder() -> None:
+    ladder = [
+        "1.0.dev0", "1.0a1.dev3", "1.0a1", "1.0a1.post1", "1.0b2", "1.0rc1.dev3",
+        "1.0rc1", "1.0rc1+local.7", "1.0", "1.0+abc", "1.0+abc.5", "1.0+5", "1.0.post1.dev1",
+        "1.0-1", "1.0.post2", "1.1", "2.0", "1!0.1",
+    ]  # fmt: skip
+    key = cmp_to_key(lambda a, b: starlark(VERSIONS, "compare_versions", a, b))
+    assert sorted(reversed(ladder), key=key) == sorted(ladder, key=Version) == ladder
+    assert starlark(VERSIONS, "compare_versions", "1.0.0", "v1") == 0
+    assert starlark(VERSIONS, "compare_versions", "1.0-1", "1.0.post1") == 0
+    assert starlark(VERSIONS, "compare_versions", "1.0ALPHA", "1.0a0") == 0
+    assert starlark(VERSIONS, "compare_versions", "1.0rev", "1.0.post0") == 0
+
+
+# --- specifiers -------------------------------------------------------------------
+
+OPERATORS = ["==", "!=", "<", "<=", ">", ">=", "~=", "==="]
+
+
+@st.composite
+def specifiers(draw: st.DrawFn) -> str:
+    op = draw(st.sampled_from(OPERATORS))
+    version = draw(versions(junk=draw(st.integers(0, 4)) == 0))
+    if draw(st.integers(0, 3)) == 0:
+        version += ".*"
+    return f"{draw(st.sampled_from(['', ' ']))}{op}{draw(st.sampled_from(['', '', ' ']))}{version}"
+
+
+@st.composite
+def spec_and_candidate(draw: st.DrawFn) -> tuple[str, str]:
+    spec = draw(specifiers())
+    base = spec.lstrip(" =!<>~").removesuffix(".*").strip()
+    if draw(st.booleans()) and python(lambda: Version(base)) != FAILED:
+        # Near the specifier's version: its pre/post/dev/local neighbours.
+        v = Version(base)
+        candidate = v.public if v.local is None else base
+        candidate += draw(
+            st.sampled_from(["", ".0", "a1", "rc1", ".post1", ".dev0", "+loc", ".1", ".post0.dev1"])
+        )
+    else:
+        candidate = draw(versions())
+    return spec, candidate
+
+
+@settings(max_examples=3000, deadline=None)
+@given(spec_and_candidate())
+def test_specifier_contains_matches_packaging(case: tuple[str, str]) -> None:
+    spec, candidate = case
+    expected = python(lambda: Specifier(spec).contains(candidate, prereleases=True))
+    assert starlark(VERSIONS, "specifier_contains", spec, candidate) == expected, (spec, candidate)
+
+
+@pytest.mark.parametrize(
+    ("spec", "version", "expected"),
+    [
+        ("~=2.2", "2.3", True),
+        ("~=2.2", "3.0", False),
+        ("~=2.2", "2.2a1", False),
+        ("~=2.2.0", "2.2.9", True),
+        ("~=2.2.0", "2.3", False),
+        ("==1.1.*", "1.1.post1", True),
+        ("==1.1.*", "1.1a1", True),
+        ("==1.1.*", "1.10", False),
+        ("!=1.1.*", "1.2", True),
+        ("==1.0", "1.0+local.7", True),
+        ("==1.0+local.7", "1.0", False),
+        ("<1.0", "1.0rc1", False),
+        ("<1.0rc2", "1.0rc1", True),
+        (">1.0", "1.0.post1", False),
+        (">1.0.post1", "1.0.post2", True),
+        (">1.0", "1.0+local", False),
+        ("<=1.0", "1.0+local", True),
+        ("===1.0", "1.0", True),
+        ("===1.0", "1.0.0", False),
+        ("===Foo", "foo", True),
+        (">=1!2.0", "2.0", False),
+        ("<3.11.0rc1", "3.11.0b4", True),
+    ],
+)
+def test_specifier_table(spec: str, version: str, expected: bool) -> None:
+    assert Specifier(spec).contains(version, prereleases=True) is expected
+    assert starlark(VERSIONS, "specifier_contains", spec, version) is expected
+
+
+@pytest.mark.parametrize(
+    "spec", ["~=2", "==1.0a1.*", "<1.0.*", ">=1.0+local", "=1.0", "==", "== 1.0 .*", "foo"]
+)
+def test_invalid_specifiers_fail_on_both_sides(spec: str) -> None:
+    assert python(lambda: Specifier(spec)) == FAILED
+    assert starlark(VERSIONS, "specifier_contains", spec, "1.0") == FAILED
+
+
+# --- markers ----------------------------------------------------------------------
+
+PY_VERSIONS = ["2.7", *(f"3.{n}" for n in range(15))]
+VALUES: dict[str, list[str]] = {
+    "python_version": [*PY_VERSIONS, "3", "3.*", "3.8.*", "3.10.0", "3.9b1"],
+    "python_full_version": [
+        "2.7.18",
+        "3.8.10",
+        "3.11.0rc1",
+        "3.11.0",
+        "3.12.1",
+        "3.13.0a2",
+        "3.10.0+",
+        "3.10.*",
+    ],
+    "implementation_version": ["3.11.4", "7.3.13", "3.13.0a2", "24.1"],
+    "platform_release": ["5.15.0-91-generic", "6.1.0", "22.6.0", "NT", "10", "4.19.0+"],
+    "sys_platform": ["linux", "darwin", "win32", "cygwin", "lin", "linux2", "linux darwin"],
+    "platform_system": ["Linux", "Darwin", "Windows", "Java", ""],
+    "platform_machine": ["x86_64", "aarch64", "arm64", "AMD64", "i686", "ppc64le", "x86_64 aarch64"],
+    "os_name": ["posix", "nt", "java"],
+    "implementation_name": ["cpython", "pypy", "graalpy"],
+    "platform_python_implementation": ["CPython", "PyPy", "Jython"],
+    "platform_version": ["#1 SMP PREEMPT_DYNAMIC", "Darwin Kernel Version 23.1.0", "10.0.19045"],
+    "extra": ["Foo_Bar", "foo-bar", "foo.bar", "test", "Docs", "", "a..b", "-x-"],
+    "extras": ["Foo_Bar", "test", "docs"],
+    "dependency_groups": ["Dev", "test_group"],
+}
+SPELLINGS: dict[str, list[str]] = {
+    "os_name": ["os_name", "os.name"],
+    "sys_platform": ["sys_platform", "sys.platform"],
+    "platform_machine": ["platform_machine", "platform.machine"],
+    "platform_version": ["platform_version", "platform.version"],
+    "platform_python_implementation": [
+        "platform_python_implementation",
+        "platform.python_implementation",
+        "python_implementation",
+    ],
+}
+MARKER_OPS = [*OPERATORS, "in", "not in", "not  in"]
+GAP = st.sampled_from([" ", " ", " ", "", "  ", "\t"])
+
+
+@st.composite
+def marker_items(draw: st.DrawFn) -> str:
+    var = draw(st.sampled_from(sorted(VALUES)))
+    spelling = draw(st.sampled_from(SPELLINGS.get(var, [var])))
+    op = draw(st.sampled_from(MARKER_OPS))
+    value = draw(st.sampled_from(VALUES[var]))
+    quote = draw(st.sampled_from(['"', "'"]))
+    literal = f"{quote}{value}{quote}"
+    left, right = (literal, spelling) if draw(st.integers(0, 4)) == 0 else (spelling, literal)
+    return f"{left}{draw(GAP)}{op}{draw(GAP)}{right}"
+
+
+def marker_exprs(depth: int) -> st.SearchStrategy[str]:
+    atom = marker_items()
+    if depth > 0:
+        atom = st.one_of(atom, marker_exprs(depth - 1).map(lambda m: f"({m})"))
+
+    @st.composite
+    def expr(draw: st.DrawFn) -> str:
+        atoms = draw(st.lists(atom, min_size=1, max_size=3))
+        out = atoms[0]
+        for a in atoms[1:]:
+            out += f"{draw(GAP)}{draw(st.sampled_from(['and', 'or']))}{draw(GAP)}{a}"
+        return out
+
+    return expr()
+
+
+@st.composite
+def environments(draw: st.DrawFn) -> dict[str, Any]:
+    env: dict[str, Any] = dict(default_environment())
+    for key in ("python_version", "python_full_version", "sys_platform", "platform_machine", "extra"):
+        if draw(st.booleans()):
+            env[key] = draw(st.sampled_from(VALUES[key]))
+    if draw(st.integers(0, 3)) == 0:
+        env["platform_release"] = draw(st.sampled_from(VALUES["platform_release"]))
+    if draw(st.integers(0, 3)) == 0:
+        env["extras"] = frozenset(draw(st.lists(st.sampled_from(VALUES["extras"] + ["foo-bar"]), max_size=2)))
+    return env
+
+
+def to_starlark(env: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in env.items()}
+
+
+def check_marker(marker: str, env: Mapping[str, Any]) -> Any:
+    expected = python(lambda: Marker(marker).evaluate(dict(env)))
+    got = starlark(MARKERS, "evaluate_marker", marker, to_starlark(env))
+    assert got == expected, (marker, {k: env[k] for k in sorted(env)})
+    return got
+
+
+@settings(max_examples=4000, deadline=None)
+@given(marker_exprs(3), environments())
+def test_evaluate_marker_matches_packaging(marker: str, env: dict[str, Any]) -> None:
+    check_marker(marker, env)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.from_regex(r"[A-Za-z0-9._-]{0,12}", fullmatch=True))
+def test_canonicalize_name_matches_packaging(name: str) -> None:
+    assert starlark(MARKERS, "canonicalize_name", name) == canonicalize_name(name)
+
+
+LINUX_311 = {
+    **default_environment(),
+    "python_version": "3.11",
+    "python_full_version": "3.11.0b4",
+    "sys_platform": "linux",
+    "platform_machine": "x86_64",
+    "platform_release": "6.1.0-13-amd64",
+}
+
+
+@pytest.mark.parametrize(
+    ("marker", "overrides", "expected"),
+    [
+        ('python_version >= "3.8" and (sys_platform == "linux" or extra == "Foo_Bar")', {}, True),
+        (
+            'python_version >= "3.8" and (sys_platform == "win32" or extra == "Foo_Bar")',
+            {"extra": "foo.bar"},
+            True,
+        ),
+        ('python_version >= "3.8" and (sys_platform == "win32" or extra == "Foo_Bar")', {}, False),
+        ('"linux" in sys_platform', {}, True),
+        ('"lin" in sys_platform and "x" not in sys_platform', {}, True),
+        ('python_full_version < "3.11.0rc1"', {}, True),
+        ('python_full_version < "3.11.0"', {}, True),
+        ('python_full_version >= "3.11"', {}, False),
+        ('platform_machine not in "x86_64 aarch64"', {}, False),
+        ('platform_machine in "x86_64 aarch64"', {"platform_machine": "arm"}, False),
+        ('"3.12" > python_version', {}, True),
+        ('python_version == "3.*"', {}, True),
+        ('python_version != "3.1*"', {}, True),
+        ('python_version < "3.*"', {}, False),
+        ('python_version === "3.11"', {}, True),
+        ('platform_release >= "6"', {}, False),
+        ('platform_release == "6.1.0-13-amd64"', {}, True),
+        ('os.name == "posix" and platform.machine == "x86_64"', {"os_name": "posix"}, True),
+        ('python_implementation == "CPython"', {"platform_python_implementation": "CPython"}, True),
+        ('extra == "Foo_Bar"', {"extra": "FOO--bar"}, True),
+        ("extra == 'a..b'", {"extra": "A_B"}, True),
+        ('"Foo" in extras', {"extras": frozenset({"foo", "bar"})}, True),
+        ('python_version=="3.11"and(sys_platform=="linux")', {}, True),
+        ("sys_platform == 'linux' or sys_platform == 'darwin' and os_name == 'nt'", {}, True),
+        ('python_full_version == "3.11.0b4+"', {"python_full_version": "3.11.0b4+"}, False),
+        ('python_full_version == "3.11.0b4"', {"python_full_version": "3.11.0b4+"}, True),
+        ('sys_platform == "a\\tb"', {"sys_platform": "a\tb"}, True),
+        ("python_version == python_full_version", {"python_version": "python_full_version"}, True),
+    ],
+)
+def test_marker_table(marker: str, overrides: dict[str, Any], expected: bool) -> None:
+    assert check_marker(marker, {**LINUX_311, **overrides}) is expected
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "",
+        'python_version >= "3.8" and',
+        '(python_version >= "3.8"',
+        'python_version >= "3.8")',
+        "()",
+        'python_version notin "3.8"',
+        'python_version not"3.8"',
+        'python_versionin "3.8"',
+        'python_version >= "3.8" AND os_name == "nt"',
+        'python_version => "3.8"',
+        'foo == "bar"',
+        '"a" == "b"',
+        "python_version == '3.8\\'",
+        'python_version ~= "3"',
+        'os_name ~= "posix"',
+        'os_name === "posix"',
+        'extras == "x"',
+        'python_version == "3.8" or os_name ~= "nt"',
+        'sys_platform == "a\nb"',
+    ],
+)
+def test_invalid_markers_fail_on_both_sides(marker: str) -> None:
+    assert check_marker(marker, {**LINUX_311, "extras": frozenset({"x"})}) == FAILED
