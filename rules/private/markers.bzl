@@ -66,24 +66,56 @@ def canonicalize_name(name):
     return value
 
 def _syntax_error(marker, i, expected):
+    """Fails like `InvalidMarker`.
+
+    Args:
+      marker: str.
+      i: int, the column.
+      expected: str, what the grammar wanted there.
+    Returns:
+      Nothing; it always fails.
+    """
     fail("Invalid marker %r at column %d: expected %s" % (marker, i, expected))
 
 def _skip_ws(s, i):
-    """Index after the `[ \\t]*` run at `i`."""
+    """Skips the tokenizer's WS token, `[ \\t]*`.
+
+    Args:
+      s: str.
+      i: int.
+    Returns:
+      int, the index after the run.
+    """
     for j in range(i, len(s)):
         if s[j] != " " and s[j] != "\t":
             return j
     return len(s)
 
 def _keyword_at(s, i, word):
-    """Whether `word` is at `i`, followed by a regex word boundary (`\\b`)."""
+    """Whether `word` is at `i`, followed by a regex word boundary (`\\b`).
+
+    Args:
+      s: str.
+      i: int.
+      word: str.
+    Returns:
+      bool
+    """
     end = i + len(word)
     if s[i:end] != word:
         return False
     return end >= len(s) or not (s[end].isalnum() or s[end] == "_")
 
 def _unquote(marker, body, i):
-    """`str(ast.literal_eval(quoted))` for the body of a quoted marker string."""
+    """`str(ast.literal_eval(quoted))` for the body of a quoted marker string.
+
+    Args:
+      marker: str, for error messages.
+      body: str, the text between the quotes.
+      i: int, the column, for error messages.
+    Returns:
+      str; fails where literal_eval raises and on escapes needing `chr`.
+    """
     if "\000" in body:
         _syntax_error(marker, i, "a quoted string without NUL")
     if "\\" not in body and "\n" not in body and "\r" not in body:
@@ -114,7 +146,14 @@ def _unquote(marker, body, i):
     return "".join(out)
 
 def _operand(s, i):
-    """Reads a VARIABLE or QUOTED_STRING at `i`: (["var"|"value", str], end)."""
+    """Reads a VARIABLE or QUOTED_STRING token.
+
+    Args:
+      s: str, the marker.
+      i: int, where the token starts.
+    Returns:
+      tuple (["var"|"value", str], int): the operand and the index after it.
+    """
     q = s[i:i + 1]
     if q == "'" or q == "\"":
         end = s.find(q, i + 1)
@@ -127,7 +166,14 @@ def _operand(s, i):
     return _syntax_error(s, i, "a marker variable or quoted string")
 
 def _operator(s, i):
-    """Reads a marker operator at `i`: (op, end)."""
+    """Reads a marker operator token (`in`, `not in` or a comparison).
+
+    Args:
+      s: str, the marker.
+      i: int, where the token starts.
+    Returns:
+      tuple (str, int): the operator and the index after it.
+    """
     if _keyword_at(s, i, "in"):
         return "in", i + 2
     if _keyword_at(s, i, "not"):
@@ -141,12 +187,29 @@ def _operator(s, i):
     return _syntax_error(s, i, "a marker operator")
 
 def _lookup(env, key):
+    """An environment value, failing like `UndefinedEnvironmentName`.
+
+    Args:
+      env: dict.
+      key: str.
+    Returns:
+      str or list[str]
+    """
     if key not in env:
         fail("UndefinedEnvironmentName: the marker uses %r, which the environment lacks" % key)
     return env[key]
 
 def _compare(lhs, op, rhs, key):
-    """packaging.markers._eval_op on normalized operands."""
+    """`packaging.markers._eval_op` on normalized operands.
+
+    Args:
+      lhs: str.
+      op: str.
+      rhs: str or list[str].
+      key: str, the environment key the comparison is about.
+    Returns:
+      bool; fails like `UndefinedComparison` for `~=`/`===` on strings.
+    """
     if key in _VERSION_KEYS and parse_specifier(op + rhs) != None:
         return specifier_contains(op + rhs, lhs)
     if op == "in":
@@ -162,7 +225,16 @@ def _compare(lhs, op, rhs, key):
     fail("UndefinedComparison: undefined %r on %r and %r" % (op, lhs, rhs))
 
 def _evaluate_item(lhs, op, rhs, env):
-    """One `lhs op rhs` comparison, with packaging's parse-time extra normalization."""
+    """One `lhs op rhs` comparison, with packaging's parse-time `extra` normalization.
+
+    Args:
+      lhs: ["var"|"value", str].
+      op: str.
+      rhs: ["var"|"value", str].
+      env: dict, the prepared environment.
+    Returns:
+      bool
+    """
     if lhs == ["var", "extra"] and rhs[0] == "value":
         rhs = ["value", canonicalize_name(rhs[1])]
     elif rhs == ["var", "extra"] and lhs[0] == "value":
@@ -191,7 +263,13 @@ def _evaluate_item(lhs, op, rhs, env):
     return _compare(lhs_value, op, rhs_value, key)
 
 def _any_all(groups):
-    """`any(all(g) for g in groups)`: `or` of the `and`-groups."""
+    """`any(all(g) for g in groups)`: the `or` of the `and`-groups.
+
+    Args:
+      groups: list[list[bool]].
+    Returns:
+      bool
+    """
     for group in groups:
         if all(group):
             return True

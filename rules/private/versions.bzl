@@ -44,34 +44,81 @@ def strip_ws(s):
     return s[start:end]
 
 def _run_end(s, i, chars):
-    """Index after the run of `chars` that starts at `i` (`i` if none)."""
+    """Index after the run of `chars` that starts at `i`.
+
+    Args:
+      s: str.
+      i: int, start index.
+      chars: str, the allowed characters.
+    Returns:
+      int, `i` if `s[i]` is not in `chars`.
+    """
     for j in range(i, len(s)):
         if s[j] not in chars:
             return j
     return len(s)
 
 def _int(digits):
-    """Decimal digits (possibly with leading zeros) to int."""
+    """Decimal digits, possibly with leading zeros, to int.
+
+    Args:
+      digits: str, non-empty, only `0-9`.
+    Returns:
+      int
+    """
     return int(digits.lstrip("0") or "0")
 
 def _sep(s, i):
-    """`i + 1` if an optional `[._-]` separator is at `i`, else `i`."""
+    """Skips one optional `[._-]` separator.
+
+    Args:
+      s: str.
+      i: int.
+    Returns:
+      int, `i + 1` if a separator is at `i`, else `i`.
+    """
     return i + 1 if i < len(s) and s[i] in _SEPS else i
 
 def _word_at(s, i, words):
-    """The first of `words` that `s` has at index `i`, or None."""
+    """The first of `words` that `s` has at index `i`.
+
+    Args:
+      s: str.
+      i: int.
+      words: list[str], in the order packaging's regex tries them.
+    Returns:
+      str or None
+    """
     for w in words:
         if s[i:i + len(w)] == w:
             return w
     return None
 
 def _number(s, i):
-    """(value, end) of an optional number at `i`; the value is 0 when absent."""
+    """An optional number at `i`.
+
+    Args:
+      s: str.
+      i: int.
+    Returns:
+      tuple (int, int): the value (0 when absent) and the index after it.
+    """
     j = _run_end(s, i, _DIGITS)
     return (_int(s[i:j]) if j > i else 0), j
 
 def _version(epoch, release, pre, post, dev, local):
-    """A parsed version: its parts plus the sort key packaging's `_cmpkey` builds."""
+    """A parsed version: its parts plus the sort key of packaging's `_cmpkey`.
+
+    Args:
+      epoch: int.
+      release: list[int].
+      pre: ["a"|"b"|"rc", int] or None.
+      post: int or None.
+      dev: int or None.
+      local: list[int|str] or None.
+    Returns:
+      dict with those fields, `trimmed` (release without trailing zeros) and `key`.
+    """
     trimmed = list(release)
     for _ in range(len(release)):
         if trimmed and trimmed[-1] == 0:
@@ -219,15 +266,35 @@ def parse_specifier(spec):
     return {"op": op, "parsed": parsed, "version": version}
 
 def _dev0(epoch, release):
-    """Key of `<epoch>!<release>.dev0`."""
+    """The key of `<epoch>!<release>.dev0`, the least version of a release.
+
+    Args:
+      epoch: int.
+      release: list[int].
+    Returns:
+      list, a key as `parse_version` returns.
+    """
     return _version(epoch, release, None, None, 0, None)["key"]
 
 def _bump(release):
-    """The release with its last component incremented: [1, 2] -> [1, 3]."""
+    """The release with its last component incremented: [1, 2] -> [1, 3].
+
+    Args:
+      release: list[int], non-empty.
+    Returns:
+      list[int]
+    """
     return release[:-1] + [release[-1] + 1]
 
 def _matches(spec, v):
-    """Whether parsed version `v` is in parsed specifier `spec` (`==`/`!=` share this)."""
+    """Whether a parsed version is in a parsed (non-`===`) specifier.
+
+    Args:
+      spec: dict from `parse_specifier`.
+      v: dict from `_version`.
+    Returns:
+      bool, the answer of packaging's range engine with `prereleases=True`.
+    """
     op = spec["op"]
     s = spec["parsed"]
     key = v["key"]
