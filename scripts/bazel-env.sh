@@ -32,6 +32,7 @@ PACKAGES=(
   python3-dev # headers for the C extensions the e2e builds
   libyaml-dev # pyyaml's C extension
   patch       # py_wheel_dep(patches = ...)
+  faketime    # wheel_repro_test: the second build runs on a shifted clock
   binutils gcc g++ make
   util-linux # unshare, for namespaces inside actions
   nginx      # HTTP remote cache (dav_methods PUT)
