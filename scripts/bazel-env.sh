@@ -143,11 +143,13 @@ fi
 # Run a command inside a root, as the notes say: pivot_root via bwrap (not
 # chroot), host /proc bound (bwrap's own --proc fails here), fixed environment.
 in_root() {
-  local r=$1
+  local r=$1 home
   shift
+  # HOME inside the root: uid 0's home in the root's own passwd file.
+  home=$(awk -F: '$3 == 0 { print $6; exit }' "$r/etc/passwd")
   bwrap --bind "$r" / --bind /proc /proc --dev-bind /dev /dev --ro-bind /sys /sys \
     --ro-bind /etc/resolv.conf /etc/resolv.conf --chdir / \
-    /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+    /usr/bin/env -i "HOME=${home:-/}" PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
     DEBIAN_FRONTEND=noninteractive "$@"
 }
 
