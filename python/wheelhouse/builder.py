@@ -59,6 +59,7 @@ __all__ = [
     "backend_environment",
     "build_wheel",
     "default_log_dir",
+    "find_faketime",
     "run_request",
 ]
 
@@ -255,17 +256,20 @@ def build_wheel(
         sandbox.FIXED_ROOT.mkdir(parents=True, exist_ok=True)
         private = Path(tempfile.mkdtemp(prefix="wheelhouse-"))
         try:
-            result = _run_worker(req, private, sandbox.namespace_prefix(), progress, worker_env, worker_umask)
+            result = _run_worker(
+                req, info, private, sandbox.namespace_prefix(), progress, worker_env, worker_umask
+            )
             return _collect(result, req, info, private, out_dir, debug_dir, log_target, started)
         finally:
             _rmtree(private)
     with sandbox.fixed_root_lock() as root:
-        result = _run_worker(req, root, [], progress, worker_env, worker_umask)
+        result = _run_worker(req, info, root, [], progress, worker_env, worker_umask)
         return _collect(result, req, info, root, out_dir, debug_dir, log_target, started)
 
 
 def _run_worker(
     req: BuildRequest,
+    info: SdistInfo,
     private: Path,
     prefix: list[str],
     progress: Progress,
@@ -274,6 +278,8 @@ def _run_worker(
 ) -> dict[str, Any]:
     req = dataclasses.replace(req, verbosity=progress.verbosity)
     (private / "request.json").write_text(req.to_json())
+    # The sdist was checked whole by the front end; the worker extracts it without re-reading.
+    (private / "sdist.json").write_text(json.dumps(info.to_dict()))
     package_parent = str(Path(__file__).resolve().parent.parent)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -369,7 +375,8 @@ def _collect(
 # --------------------------------------------------------------------------
 
 
-def _find_faketime() -> str | None:
+def find_faketime() -> str | None:
+    """The libfaketime library, if installed (used for verify's shifted clock)."""
     for pattern in (
         "/usr/lib/*/faketime/libfaketime.so.1",
         "/usr/lib/faketime/libfaketime.so.1",
@@ -417,7 +424,7 @@ def backend_environment(
         env["CFLAGS"] = flags
         env["CXXFLAGS"] = flags
     if req.clock_shift:
-        lib = _find_faketime()
+        lib = find_faketime()
         if lib:
             env["LD_PRELOAD"] = lib
             env["FAKETIME"] = req.clock_shift
@@ -497,6 +504,7 @@ def run_request(private: Path, bind: bool) -> dict[str, Any]:
     relative to the private directory) and ``interpreter``, or ``error``.
     """
     req = BuildRequest.from_json((private / "request.json").read_text())
+    info = SdistInfo.from_dict(json.loads((private / "sdist.json").read_text()))
     if bind:
         sandbox.bind_fixed_root(private)
     root = sandbox.FIXED_ROOT
@@ -518,7 +526,7 @@ def run_request(private: Path, bind: bool) -> dict[str, Any]:
     progress = Progress(verbosity=req.verbosity, start=start if start >= 0 else -1.0)
     log_path = root / "build.log"
     with open(log_path, "ab") as log:
-        return _build(req, root, log, log_path, progress)
+        return _build(req, info, root, log, log_path, progress)
 
 
 @dataclass
@@ -579,9 +587,8 @@ def _pins(wheels: list[buildenv.WheelCandidate]) -> str:
 
 
 def _build(
-    req: BuildRequest, root: Path, log: IO[bytes], log_path: Path, progress: Progress
+    req: BuildRequest, info: SdistInfo, root: Path, log: IO[bytes], log_path: Path, progress: Progress
 ) -> dict[str, Any]:
-    info = inspect_sdist(req.sdist, root / "src")
     epoch = req.source_date_epoch if req.source_date_epoch is not None else info.source_date_epoch()
     progress.phase(info.label, f"extracting {req.sdist.name}")
     source = extract_sdist(info, root / "src")

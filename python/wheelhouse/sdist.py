@@ -9,6 +9,7 @@ directory holds ``pyproject.toml`` or ``setup.py``. Only then is it extracted.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import email.parser
 import tarfile
 import tomllib
@@ -72,6 +73,15 @@ class SdistInfo:
     def source_date_epoch(self) -> int:
         """The newest member time, never before 1980 (int)."""
         return max(self.newest_mtime, MIN_SOURCE_DATE_EPOCH)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (handed from the front end to the build worker)."""
+        return {**dataclasses.asdict(self), "path": str(self.path)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SdistInfo:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{**data, "path": Path(data["path"])})
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import elf
-from .builder import BuildRequest, BuildResult, _find_faketime, build_wheel
+from .builder import BuildRequest, BuildResult, build_wheel, find_faketime
 from .errors import BuildFailed
 from .progress import Progress
 
@@ -115,21 +115,26 @@ def verify(
         first = build_wheel(
             req, out_dir or base / "first-output", debug_dir=base / "debug1", progress=progress
         )
-        shifted = _find_faketime() is not None
+        shifted = find_faketime() is not None
         perturbed = dataclasses.replace(req, clock_shift=CLOCK_SHIFT if shifted else None)
         progress.phase(
             req.sdist.name,
             "verify: second build (other dirs, TZ, locale, umask, hash seed"
             + (", clock +400 days)" if shifted else "; libfaketime absent, clock not shifted)"),
         )
-        perturbed_args = {
-            "debug_dir": base / "debug2",
-            "progress": progress,
-            "worker_env": PERTURBED_ENV,
-            "worker_umask": PERTURBED_UMASK,
-        }
+
+        def perturbed_build(request: BuildRequest, output: Path) -> BuildResult:
+            return build_wheel(
+                request,
+                base / "second" / output,
+                debug_dir=base / "debug2",
+                progress=progress,
+                worker_env=PERTURBED_ENV,
+                worker_umask=PERTURBED_UMASK,
+            )
+
         try:
-            second = build_wheel(perturbed, base / "second" / "output-dir", **perturbed_args)  # type: ignore[arg-type]
+            second = perturbed_build(perturbed, Path("output-dir"))
         except BuildFailed as exc:
             if not shifted:
                 raise
@@ -138,7 +143,7 @@ def verify(
             # without the shifted clock rather than call the sdist broken.
             progress.warn(f"the build failed under a shifted clock ({exc.message}); retrying without it")
             shifted = False
-            second = build_wheel(req, base / "second" / "retry-output", **perturbed_args)  # type: ignore[arg-type]
+            second = perturbed_build(req, Path("retry-output"))
         identical = first.sha256 == second.sha256 and first.wheel.name == second.wheel.name
         explanation = [] if identical else explain(first.wheel, second.wheel)
         return VerifyResult(identical, first, second, explanation, shifted)

@@ -3,6 +3,7 @@
 load(":core_wheels.bzl", "CORE_WHEELS")
 load(":index_file.bzl", "wheelhouse_file")
 load(":local_toolchain.bzl", "local_python_toolchain")
+load(":toolchain.bzl", "DEFAULT_TOOLS_PATH")
 
 def _wheelhouse_impl(mctx):
     indexes = []
@@ -24,7 +25,7 @@ def _wheelhouse_impl(mctx):
     local_python_toolchain(
         name = "wheelhouse_local_python",
         python = python or "python3",
-        tools_path = tools_path or "/usr/local/bin:/usr/bin:/bin",
+        tools_path = tools_path or DEFAULT_TOOLS_PATH,
         core_wheels = labels,
     )
 
@@ -37,7 +38,7 @@ _toolchain = tag_class(
     doc = "The local interpreter wheels are built for (the root module's wins).",
     attrs = {
         "python": attr.string(default = "python3", doc = "str: name on PATH or absolute path."),
-        "tools_path": attr.string(default = "/usr/local/bin:/usr/bin:/bin", doc = "str: PATH for build backends."),
+        "tools_path": attr.string(default = DEFAULT_TOOLS_PATH, doc = "str: PATH for build backends."),
     },
 )
 

@@ -4,6 +4,8 @@ Only inspects the interpreter and the compiler (versions and tags for the action
 key) and writes a BUILD file; it builds nothing.
 """
 
+load(":toolchain.bzl", "DEFAULT_TOOLS_PATH")
+
 _DESCRIBE = """
 import sys, sysconfig
 print("{}-{}-{}-{}".format(
@@ -64,7 +66,7 @@ local_python_toolchain = repository_rule(
     doc = "Writes `@<name>//:toolchain` for a local interpreter.",
     attrs = {
         "python": attr.string(default = "python3", doc = "str: interpreter name on PATH or absolute path."),
-        "tools_path": attr.string(default = "/usr/local/bin:/usr/bin:/bin", doc = "str: PATH for build backends."),
+        "tools_path": attr.string(default = DEFAULT_TOOLS_PATH, doc = "str: PATH for build backends."),
         "core_wheels": attr.string_list(doc = "list[str]: labels of the core's dependency wheels."),
     },
     configure = True,

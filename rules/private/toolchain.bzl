@@ -4,6 +4,9 @@ load(":providers.bzl", "WheelhouseToolchainInfo")
 
 TOOLCHAIN_TYPE = Label("//toolchains:wheel_build")
 
+# PATH for build backends unless configured: where the compiler and binutils are.
+DEFAULT_TOOLS_PATH = "/usr/local/bin:/usr/bin:/bin"
+
 def _wheelhouse_toolchain_impl(ctx):
     core_site = ctx.actions.declare_directory(ctx.label.name + "_core_site")
     args = ctx.actions.args()
@@ -42,7 +45,7 @@ wheelhouse_toolchain = rule(
         "python": attr.string(mandatory = True, doc = "str: absolute path of the interpreter."),
         "interpreter_key": attr.string(mandatory = True, doc = "str: implementation, version, ABI and platform of `python`."),
         "tools_key": attr.string(default = "", doc = "str: compiler and binutils versions."),
-        "tools_path": attr.string(default = "/usr/local/bin:/usr/bin:/bin", doc = "str: PATH for build backends."),
+        "tools_path": attr.string(default = DEFAULT_TOOLS_PATH, doc = "str: PATH for build backends."),
         "core_wheels": attr.label_list(allow_files = [".whl"], mandatory = True, doc = "list[Label]: hash-pinned wheels of packaging, installer, build, pyproject_hooks."),
         "core_srcs": attr.label(default = Label("//python:core"), allow_files = True, doc = "Label: the `wheelhouse` package sources."),
         "_unpack": attr.label(default = Label("//rules/private/tools:unpack_wheels.py"), allow_single_file = True),

@@ -14,7 +14,6 @@ import itertools
 import random
 from collections.abc import Callable, Mapping, Sequence
 from functools import cmp_to_key
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,18 +25,10 @@ from packaging.specifiers import Specifier
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-PRIVATE = Path(__file__).resolve().parents[2] / "rules" / "private"
+from starlark_eval import eval_bzl
 
-
-def _eval_bzl(name: str, loader: sl.FileLoader | None = None) -> sl.FrozenModule:
-    ast = sl.parse(name, (PRIVATE / name).read_text(), sl.Dialect.extended())
-    module = sl.Module()
-    sl.eval(module, ast, sl.Globals.standard(), loader)
-    return module.freeze()
-
-
-VERSIONS = _eval_bzl("versions.bzl")
-MARKERS = _eval_bzl("markers.bzl", sl.FileLoader(lambda label: {":versions.bzl": VERSIONS}[label]))
+VERSIONS = eval_bzl("versions.bzl")
+MARKERS = eval_bzl("markers.bzl", {":versions.bzl": VERSIONS})
 
 FAILED = "<fail>"
 

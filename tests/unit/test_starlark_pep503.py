@@ -10,25 +10,15 @@ from __future__ import annotations
 import html
 import json
 import urllib.parse
-from pathlib import Path
 from typing import Any
 
-import starlark as sl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
-BZL = Path(__file__).resolve().parents[2] / "rules" / "private" / "pep503.bzl"
+from starlark_eval import eval_bzl
 
-
-def _load() -> Any:
-    ast = sl.parse("pep503.bzl", BZL.read_text(), sl.Dialect.extended())
-    module = sl.Module()
-    sl.eval(module, ast, sl.Globals.standard())
-    return module.freeze()
-
-
-MODULE = _load()
+MODULE = eval_bzl("pep503.bzl")
 
 
 def call(fn: str, *args: str) -> Any:

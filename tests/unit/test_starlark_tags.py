@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-import starlark as sl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging import _manylinux, tags
 
-BZL = Path(__file__).resolve().parents[2] / "rules" / "private" / "tags.bzl"
+from starlark_eval import eval_bzl
 
-
-def _load() -> Any:
-    ast = sl.parse("tags.bzl", BZL.read_text(), sl.Dialect.extended())
-    module = sl.Module()
-    sl.eval(module, ast, sl.Globals.standard())
-    return module.freeze()
-
-
-MODULE = _load()
+MODULE = eval_bzl("tags.bzl")
 ARCHS = st.sampled_from(["x86_64", "aarch64"])
 GLIBC_MINOR = st.integers(min_value=17, max_value=41)
 PY_MINOR = st.integers(min_value=6, max_value=15)
