@@ -15,7 +15,6 @@ __all__ = [
     "BuildFailed",
     "MissingBuildRequirement",
     "NoBuildSystem",
-    "NotReproducible",
     "SandboxError",
     "UnsafeArchive",
     "UsageError",
@@ -79,11 +78,3 @@ class BuildFailed(WheelhouseError):
 
 class SandboxError(WheelhouseError):
     """The private build namespace could not be set up."""
-
-
-class NotReproducible(WheelhouseError):
-    """Two builds of the same inputs gave different wheels."""
-
-    def __init__(self, message: str, explanation: list[str]) -> None:
-        super().__init__(message)
-        self.explanation = explanation
