@@ -3,9 +3,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 LINT_PATHS := python tests benchmarks scripts rules
 BUILDIFIER := .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64
-STARLARK := MODULE.bazel BUILD.bazel rules toolchains python/BUILD.bazel tests/e2e tests/e2e_smoke third_party
+STARLARK := MODULE.bazel BUILD.bazel rules toolchains python/BUILD.bazel tests/e2e tests/e2e_smoke tests/e2e_lock third_party
 
-.PHONY: setup inputs demo test lint unit integration e2e bench clean
+.PHONY: setup inputs demo test lint unit integration e2e bench bench-lock clean
 
 setup:
 	bash scripts/setup.sh
@@ -40,6 +40,10 @@ e2e: inputs
 ## pip wheel vs wheelhouse: reproducibility and wall time (a benchmark, not a test).
 bench: inputs
 	$(BIN)/python benchmarks/bench_build.py
+
+## The pylock extension on a synthetic 500-package x 5-wheel lock: evaluation and no-op build.
+bench-lock: inputs
+	$(BIN)/python benchmarks/bench_lock.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -130,11 +130,14 @@ _PY314 = [
 ]
 
 
-def _fetch_group(directory: Path, pins_file: str, args: list[str]) -> list[Path]:
+def _fetch_group(directory: Path, pins_file: str, *arg_sets: list[str]) -> list[Path]:
+    """Fetch the pins of ``pins_file`` with pip, once per argument set (e.g. per platform)."""
     pins = read_pins(DATA / pins_file)
-    missing = _missing(directory, pins)
-    if missing:
-        _pip([*args, "-d", str(directory), *[f"{p.name}=={p.version}" for p in missing]])
+    for args in arg_sets:
+        missing = _missing(directory, pins)
+        if missing:
+            reqs = sorted({f"{p.name}=={p.version}" for p in missing})
+            _pip([*args, "-d", str(directory), *reqs])
     bad = _missing(directory, pins)
     if bad:
         raise SystemExit(f"{directory}: {', '.join(p.name for p in bad)} missing or not matching {pins_file}")
@@ -154,6 +157,32 @@ def fetch_e2e(cache: Path | None = None) -> list[Path]:
     wheel_pins = read_pins(DATA / "build-wheels.txt")
     files += [find_file(base.wheels, p) for p in wheel_pins if p.name in E2E_WHEELS]
     return files
+
+
+#: Platforms of the lock e2e's foreign msgpack wheels (tests/data/e2e-lock-foreign.txt).
+_FOREIGN = ("manylinux_2_28_aarch64", "win_amd64", "macosx_11_0_arm64")
+
+
+def fetch_lock_e2e(cache: Path | None = None) -> list[Path]:
+    """Every file the pylock e2e workspace's loopback index serves (fetched once).
+
+    The packages the test locks with uv (pure wheels, msgpack for four
+    platforms, pyyaml and markupsafe as sdists, setuptools and cython to build
+    them) plus the core's wheels that the toolchain fetches.
+    """
+    base = fetch(cache)
+    root = base.sdists.parent / "e2e"
+    binary = ["--no-deps", "--only-binary", ":all:"]
+    files = _fetch_group(root / "core", "core-wheels.txt", binary)
+    files += _fetch_group(root / "lock", "e2e-lock-wheels.txt", [*binary, *_PY314])
+    foreign = [[*binary, *_PY314[:-1], platform] for platform in _FOREIGN]
+    files += _fetch_group(root / "foreign", "e2e-lock-foreign.txt", *foreign)
+    files += _fetch_group(root / "py314", "e2e-py314-wheels.txt", [*binary, *_PY314])
+    files += [base.sdist(name) for name in ("pyyaml", "markupsafe")]
+    files += [
+        find_file(base.wheels, p) for p in read_pins(DATA / "build-wheels.txt") if p.name == "setuptools"
+    ]
+    return sorted({f.name: f for f in files}.values())
 
 
 if __name__ == "__main__":

@@ -14,5 +14,7 @@ def eval_bzl(name: str, loads: dict[str, sl.FrozenModule] | None = None) -> sl.F
     ast = sl.parse(name, (PRIVATE / name).read_text(), sl.Dialect.extended())
     module = sl.Module()
     loader = sl.FileLoader(lambda label: (loads or {})[label]) if loads else None
-    sl.eval(module, ast, sl.Globals.standard(), loader)
+    # Bazel has `json` built in; the standard dialect does not.
+    globals_ = sl.Globals.extended_by([sl.LibraryExtension.Json])
+    sl.eval(module, ast, globals_, loader)
     return module.freeze()

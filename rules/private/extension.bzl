@@ -1,18 +1,23 @@
-"""The `wheelhouse` module extension: indexes, the core's wheels, the local toolchain."""
+"""The `wheelhouse` module extension: indexes, the local toolchain, and pylock.toml hubs."""
 
 load(":core_wheels.bzl", "CORE_WHEELS")
 load(":index_file.bzl", "wheelhouse_file")
 load(":local_toolchain.bzl", "local_python_toolchain")
+load(":lock_hub.bzl", "LOCK_TAGS", "lock_hubs")
 load(":toolchain.bzl", "DEFAULT_TOOLS_PATH")
 
 def _wheelhouse_impl(mctx):
     indexes = []
+    mirrors = []
     python = None
     tools_path = None
     for mod in mctx.modules:
         for tag in mod.tags.index:
             if tag.url not in indexes:
                 indexes.append(tag.url)
+        for tag in mod.tags.mirror:
+            if tag.url not in mirrors:
+                mirrors.append(tag.url)
         for tag in mod.tags.toolchain:
             if mod.is_root or python == None:
                 python = tag.python
@@ -20,7 +25,7 @@ def _wheelhouse_impl(mctx):
     labels = []
     for pin in CORE_WHEELS:
         name = "wheelhouse_core_" + pin.name
-        wheelhouse_file(name = name, filename = pin.filename, sha256 = pin.sha256, indexes = indexes)
+        wheelhouse_file(name = name, filename = pin.filename, sha256 = pin.sha256, indexes = indexes, mirrors = mirrors)
         labels.append("@{}//file".format(name))
     local_python_toolchain(
         name = "wheelhouse_local_python",
@@ -28,10 +33,20 @@ def _wheelhouse_impl(mctx):
         tools_path = tools_path or DEFAULT_TOOLS_PATH,
         core_wheels = labels,
     )
+    lock_hubs(mctx, python = python or "python3", indexes = indexes, mirrors = mirrors)
+
+    # Every repository is keyed by content (sha256) or derived from files in
+    # the workspace, so the lock file need not record this extension.
+    return mctx.extension_metadata(reproducible = True)
 
 _index = tag_class(
     doc = "A PEP 503 simple index files are fetched from, by file name and sha256. Repeatable; the first has priority.",
     attrs = {"url": attr.string(mandatory = True, doc = "str: base URL, e.g. `https://host/simple`.")},
+)
+
+_mirror = tag_class(
+    doc = "A flat directory of files, `<url>/<file name>` (a mirror or a local wheelhouse), tried after the indexes. Repeatable, in order.",
+    attrs = {"url": attr.string(mandatory = True, doc = "str: base URL, e.g. `https://mirror/files` or `file:///srv/wheelhouse`.")},
 )
 
 _toolchain = tag_class(
@@ -44,6 +59,8 @@ _toolchain = tag_class(
 
 wheelhouse = module_extension(
     implementation = _wheelhouse_impl,
-    doc = "Configures where files come from (`index`) and the interpreter (`toolchain`).",
-    tag_classes = {"index": _index, "toolchain": _toolchain},
+    doc = """Configures where files come from (`index`, `mirror`), the interpreter (`toolchain`),
+and turns pylock.toml files into hubs of targets (`lock`, with per-package
+overrides in `package`).""",
+    tag_classes = dict({"index": _index, "mirror": _mirror, "toolchain": _toolchain}, **LOCK_TAGS),
 )

@@ -2,11 +2,12 @@
 
 The identity of a file is (filename, sha256); where it comes from is
 configuration. The given URLs are tried first, then each index in order,
-looked up by file name through its PEP 503 simple page. Bytes that do not
+looked up by file name through its simple page (PEP 691 JSON or PEP 503 HTML),
+then each mirror as `<mirror>/<file name>`. Bytes that do not
 match the sha256 are an error naming the file, the URL and both hashes.
 """
 
-load(":pep503.bzl", "basename", "find_links", "project_of", "urljoin")
+load(":pep503.bzl", "basename", "page_links", "project_of", "urljoin")
 
 _BUILD = """\
 filegroup(
@@ -31,43 +32,61 @@ def _fetch(rctx, url, output):
     result = rctx.execute([python, "-I", rctx.path(rctx.attr._fetch_page), url, output], timeout = 120)
     return result.stdout.strip() if result.return_code == 0 else None
 
+def _try(rctx, url, notes):
+    """Downloads `url` checked against the pinned sha256; True on success.
+
+    A file that arrives with other bytes is fatal (never a reason to try the
+    next source): it names the file, the URL and both hashes.
+    """
+    filename = rctx.attr.filename
+    got = rctx.download(url = url, output = "file/" + filename, sha256 = rctx.attr.sha256, allow_fail = True)
+    if got.success:
+        return True
+    actual = _fetch(rctx, url, "mismatch/" + filename)
+    if actual != None:
+        rctx.delete("mismatch")
+        fail("wheelhouse: {} from {} has sha256 {} but the lock pins {}: the file was changed or replaced; refusing it (check the index, or update the pin if the change is intended)".format(
+            filename,
+            url,
+            actual,
+            rctx.attr.sha256,
+        ))
+    notes.append("{} (download failed)".format(url))
+    return False
+
+def _index_urls(rctx, i, index, notes):
+    filename = rctx.attr.filename
+    page = index.rstrip("/") + "/" + project_of(filename) + "/"
+    if _fetch(rctx, page, "pages/{}.html".format(i)) == None:
+        notes.append("{} (index page not found)".format(page))
+        return []
+    links = [link for link in page_links(rctx.read("pages/{}.html".format(i))) if basename(link) == filename]
+    rctx.delete("pages")
+    if not links:
+        notes.append("{} (no link to {})".format(page, filename))
+    return [urljoin(page, link.split("#")[0]) for link in links]
+
 def _wheelhouse_file_impl(rctx):
     filename = rctx.attr.filename
-    sha256 = rctx.attr.sha256
-    out = "file/" + filename
-    candidates = list(rctx.attr.urls)
     notes = []
+    found = False
+    for url in rctx.attr.urls:
+        found = found or _try(rctx, url, notes)
     for i, index in enumerate(rctx.attr.indexes):
-        page = index.rstrip("/") + "/" + project_of(filename) + "/"
-        if _fetch(rctx, page, "pages/{}.html".format(i)) == None:
-            notes.append("{} (index page not found)".format(page))
-            continue
-        links = [link for link in find_links(rctx.read("pages/{}.html".format(i))) if basename(link) == filename]
-        if not links:
-            notes.append("{} (no link to {})".format(page, filename))
-        candidates.extend([urljoin(page, link.split("#")[0]) for link in links])
-    for url in candidates:
-        got = rctx.download(url = url, output = out, sha256 = sha256, allow_fail = True)
-        if got.success:
-            rctx.file("file/BUILD.bazel", _BUILD.format(filename = filename))
-            rctx.file("BUILD.bazel", "")
-            rctx.delete("pages")
-            return
-        actual = _fetch(rctx, url, "mismatch/" + filename)
-        if actual != None:
-            rctx.delete("mismatch")
-            fail("wheelhouse: {} from {} has sha256 {} but the lock pins {}: the file was changed or replaced; refusing it (check the index, or update the pin if the change is intended)".format(
-                filename,
-                url,
-                actual,
-                sha256,
-            ))
-        notes.append("{} (download failed)".format(url))
-    fail("wheelhouse: cannot fetch {} (sha256 {}); tried: {}. Configure where it lives with wheelhouse.index(url = ...) in MODULE.bazel".format(
-        filename,
-        sha256,
-        "; ".join(notes) or "no URL and no index configured",
-    ))
+        if found:
+            break
+        for url in _index_urls(rctx, i, index, notes):
+            found = found or _try(rctx, url, notes)
+    for mirror in rctx.attr.mirrors:
+        found = found or _try(rctx, mirror.rstrip("/") + "/" + filename, notes)
+    if not found:
+        fail("wheelhouse: cannot fetch {} (sha256 {}); tried: {}. Configure where it lives with wheelhouse.index(url = ...) or wheelhouse.mirror(url = ...) in MODULE.bazel".format(
+            filename,
+            rctx.attr.sha256,
+            "; ".join(notes) or "no URL, index or mirror configured",
+        ))
+    rctx.file("file/BUILD.bazel", _BUILD.format(filename = filename))
+    rctx.file("BUILD.bazel", "")
 
 wheelhouse_file = repository_rule(
     implementation = _wheelhouse_file_impl,
@@ -76,7 +95,8 @@ wheelhouse_file = repository_rule(
         "filename": attr.string(mandatory = True, doc = "str: the artifact's file name."),
         "sha256": attr.string(mandatory = True, doc = "str: its sha256 (hex)."),
         "urls": attr.string_list(doc = "list[str]: URLs tried first."),
-        "indexes": attr.string_list(doc = "list[str]: PEP 503 simple index base URLs, in priority order."),
+        "indexes": attr.string_list(doc = "list[str]: simple index base URLs (PEP 691/503), in priority order."),
+        "mirrors": attr.string_list(doc = "list[str]: flat directories (`<url>/<file name>`), tried last."),
         "_fetch_page": attr.label(default = Label("//rules/private/tools:fetch_page.py"), allow_single_file = True),
     },
 )

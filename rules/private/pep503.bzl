@@ -1,4 +1,4 @@
-"""PEP 503 helpers in pure Starlark (no Bazel builtins), tested against Python.
+"""Simple-API helpers (PEP 503/691) in pure Starlark (no Bazel builtins but `json`), tested against Python.
 
 tests/unit/test_starlark_pep503.py evaluates this file with starlark-pyo3 and
 compares it with `packaging.utils.canonicalize_name` and `urllib.parse.urljoin`.
@@ -65,6 +65,21 @@ def find_links(html):
         links.append(rest[1:end].replace("&amp;", "&"))
         rest = rest[end + 1:]
     return links
+
+def page_links(text):
+    """The file URLs of a simple-API project page: PEP 691 JSON or PEP 503 HTML.
+
+    Args:
+      text: str, the page as served.
+    Returns:
+      list[str], as written (relative URLs are resolved by the caller).
+    """
+    if text.lstrip().startswith("{"):
+        page = json.decode(text)
+        if type(page) == "dict" and type(page.get("files")) == "list":
+            return [f["url"] for f in page["files"] if type(f) == "dict" and type(f.get("url")) == "string"]
+        return []
+    return find_links(text)
 
 def urljoin(base, ref):
     """Resolves `ref` against `base` (absolute, root-relative or relative with `..`).

@@ -55,14 +55,24 @@ def write_index(root: Path, files: Sequence[Path]) -> Path:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    def __init__(self, *args: object, requests: list[str] | None = None, **kwargs: object) -> None:
+        self._requests = requests
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def send_head(self) -> object:
+        if self._requests is not None:
+            self._requests.append(self.path)
+        return super().send_head()
+
 
 @contextlib.contextmanager
-def serve_directory(root: Path, port: int = 0) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1; yield the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), partial(_QuietHandler, directory=str(root)))
+def serve_directory(root: Path, port: int = 0, requests: list[str] | None = None) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1; yield the base URL. Request paths go to ``requests``."""
+    handler = partial(_QuietHandler, directory=str(root), requests=requests)
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -91,3 +91,20 @@ def test_real_index_page_shape() -> None:
     assert json.dumps(call("urljoin", "http://127.0.0.1:1/simple/tomli/", links[0].split("#")[0])) == (
         '"http://127.0.0.1:1/files/tomli-2.5.0.tar.gz"'
     )
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(NAME, max_size=6), st.booleans())
+def test_page_links_reads_pep691_json_and_pep503_html_alike(names: list[str], json_first: bool) -> None:
+    urls = [f"../../files/{n}-1.0.tar.gz" for n in names]
+    as_json = json.dumps(
+        {
+            "meta": {"api-version": "1.1"},
+            "name": "x",
+            "files": [{"filename": u.rpartition("/")[2], "url": u, "hashes": {"sha256": "ab"}} for u in urls],
+        },
+        indent=1 if json_first else None,
+    )
+    as_html = "<html><body>" + "".join(f'<a href="{html.escape(u)}#sha256=ab">f</a>' for u in urls) + "</body></html>"
+    assert call("page_links", ("\n " if json_first else "") + as_json) == urls
+    assert [link.split("#")[0] for link in call("page_links", as_html)] == urls

@@ -17,7 +17,10 @@ import urllib.request
 def main(argv: list[str]) -> int:
     url, out = argv
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:
+        # An index page: prefer PEP 691 JSON, accept PEP 503 HTML.
+        accept = "application/vnd.pypi.simple.v1+json, text/html;q=0.1, */*;q=0.01"
+        request = urllib.request.Request(url, headers={"Accept": accept})
+        with urllib.request.urlopen(request, timeout=60) as response:
             data = response.read()
     except OSError as exc:
         print(f"{url}: {exc}", file=sys.stderr)

@@ -1,0 +1,171 @@
+"""Static choice of one artifact per package and target, in pure Starlark.
+
+The module extension reads a pylock.toml (with `tools/read_lock.py`) and, for
+every target environment (a CPython `major.minor` on a Linux CPU, see
+`make_targets`), decides what each package is there: excluded by its marker,
+a wheel chosen by PEP 425 tags, an sdist to build, or unavailable (with the
+reason). No Bazel builtins are used, so tests/unit/test_starlark_plan.py can
+evaluate this file with starlark-pyo3.
+"""
+
+load(":markers.bzl", "evaluate_marker")
+load(":tags.bzl", "linux_platforms", "supported_tags", "wheel_tags")
+
+# Bazel constraint values of the CPUs a target may name.
+CPU_CONSTRAINTS = {
+    "aarch64": "@platforms//cpu:aarch64",
+    "x86_64": "@platforms//cpu:x86_64",
+}
+
+def parse_python_version(version):
+    """Splits `3.14` (or `3.14.1`) into (major, minor, full version).
+
+    Args:
+      version: str.
+    Returns:
+      tuple[int, int, str]; fails with a message on anything else.
+    """
+    parts = version.split(".")
+    if len(parts) not in (2, 3) or [p for p in parts if not p.isdigit()]:
+        fail("wheelhouse: python version {} is not `X.Y` or `X.Y.Z` (e.g. \"3.14\")".format(repr(version)))
+    full = version if len(parts) == 3 else version + ".0"
+    return int(parts[0]), int(parts[1]), full
+
+def target_name(major, minor, arch):
+    """The name of a target environment, e.g. `cp314_linux_x86_64`.
+
+    Args:
+      major: int.
+      minor: int.
+      arch: str.
+    Returns:
+      str
+    """
+    return "cp{}{}_linux_{}".format(major, minor, arch)
+
+def make_targets(python_versions, platforms, glibc, host):
+    """The target environments of one lock: every Python version on every platform.
+
+    Args:
+      python_versions: list[str], `X.Y` (or `X.Y.Z`); empty means the host interpreter's.
+      platforms: list[str], `linux_<arch>` with arch in CPU_CONSTRAINTS; empty means the host's.
+      glibc: str, the oldest glibc the targets run on, e.g. "2.28" (manylinux tags up to it).
+      host: dict with `version` (`X.Y.Z` of the toolchain's interpreter) and `arch`.
+    Returns:
+      list[dict]: each with `name`, `version` (`X.Y`), `arch`, `env` (the PEP 508
+      marker environment), `rank` (dict tag -> preference, 0 best), `host` (bool:
+      the toolchain can build sdists for it).
+    """
+    host_major, host_minor, host_full = parse_python_version(host["version"])
+    versions = python_versions or ["{}.{}".format(host_major, host_minor)]
+    plats = platforms or ["linux_" + host["arch"]]
+    glibc_parts = glibc.split(".")
+    if len(glibc_parts) != 2 or not glibc_parts[0].isdigit() or not glibc_parts[1].isdigit():
+        fail("wheelhouse: glibc {} is not `2.Y` (e.g. \"2.28\")".format(repr(glibc)))
+    out = []
+    seen = {}
+    for platform in plats:
+        arch = platform[len("linux_"):] if platform.startswith("linux_") else ""
+        if arch not in CPU_CONSTRAINTS:
+            fail("wheelhouse: platform {} is not supported; use one of {}".format(
+                repr(platform),
+                ", ".join(["linux_" + a for a in sorted(CPU_CONSTRAINTS)]),
+            ))
+        tag_platforms = linux_platforms(arch, int(glibc_parts[0]), int(glibc_parts[1]))
+        for version in versions:
+            major, minor, full = parse_python_version(version)
+            is_host = (major, minor) == (host_major, host_minor) and arch == host["arch"]
+            if is_host and len(version.split(".")) == 2:
+                full = host_full
+            name = target_name(major, minor, arch)
+            if name in seen:
+                fail("wheelhouse: target {} is listed twice (python_versions {}, platforms {})".format(name, versions, plats))
+            seen[name] = True
+            tags = supported_tags(major, minor, tag_platforms)
+            out.append({
+                "name": name,
+                "version": "{}.{}".format(major, minor),
+                "arch": arch,
+                "host": is_host,
+                "rank": {tag: i for i, tag in enumerate(tags)},
+                "env": {
+                    "implementation_name": "cpython",
+                    "implementation_version": full,
+                    "os_name": "posix",
+                    "platform_machine": arch,
+                    "platform_python_implementation": "CPython",
+                    "platform_release": "",
+                    "platform_system": "Linux",
+                    "platform_version": "",
+                    "python_full_version": full,
+                    "python_version": "{}.{}".format(major, minor),
+                    "sys_platform": "linux",
+                },
+            })
+    return out
+
+def best_ranked_wheel(filenames, rank):
+    """Index of the wheel an installer would choose (first supported tag wins), or -1.
+
+    Args:
+      filenames: list[str], wheel file names.
+      rank: dict[str, int], tag -> preference (0 best), from `make_targets`.
+    Returns:
+      int
+    """
+    best = -1
+    best_rank = len(rank)
+    for i, filename in enumerate(filenames):
+        for tag in wheel_tags(filename):
+            r = rank.get(tag, best_rank)
+            if r < best_rank:
+                best_rank = r
+                best = i
+    return best
+
+def choose(entries, target, from_source, build_all):
+    """What one package is on one target.
+
+    Args:
+      entries: list[dict], the lock's entries for one normalized name (several
+        only when markers split them), as `tools/read_lock.py` prints them.
+      target: dict, from `make_targets`.
+      from_source: bool, the package is marked `build_from_source`.
+      build_all: bool, the lock's global switch: build every package that has an sdist.
+    Returns:
+      dict: `kind` is "excluded" (with `reason`), "wheel" or "sdist" (with
+      `entry` and `file`, the lock's file dict), or "unavailable" (with `reason`).
+    """
+    active = [e for e in entries if not e["marker"] or evaluate_marker(e["marker"], target["env"])]
+    if not active:
+        markers = [e["marker"] for e in entries]
+        return {"kind": "excluded", "reason": "its marker {} is false on {}".format(" / ".join(markers), target["name"])}
+    if len(active) > 1:
+        return {"kind": "unavailable", "reason": "the lock has {} entries whose markers hold on {} (versions {}); regenerate the lock".format(
+            len(active),
+            target["name"],
+            ", ".join([str(e["version"]) for e in active]),
+        )}
+    entry = active[0]
+    sdist = entry["sdist"]
+    if from_source and not sdist:
+        return {"kind": "unavailable", "reason": "it is marked build_from_source but the lock has no sdist for it; lock the sdist too or drop build_from_source"}
+    if not from_source and not (build_all and sdist):
+        names = [w["name"] for w in entry["wheels"]]
+        i = best_ranked_wheel(names, target["rank"])
+        if i >= 0:
+            return {"kind": "wheel", "entry": entry, "file": entry["wheels"][i]}
+    if sdist:
+        if not target["host"]:
+            return {"kind": "unavailable", "reason": "its sdist {} would have to be built for {}, but the toolchain's interpreter builds only for its own target; lock a wheel for {}".format(
+                sdist["name"],
+                target["name"],
+                target["name"],
+            )}
+        return {"kind": "sdist", "entry": entry, "file": sdist}
+    return {"kind": "unavailable", "reason": "no wheel in the lock matches {} (CPython {} on linux {}) and there is no sdist; the lock has {}".format(
+        target["name"],
+        target["version"],
+        target["arch"],
+        ", ".join([w["name"] for w in entry["wheels"]]) or "no files",
+    )}
