@@ -93,6 +93,10 @@ def _expect_failure(bazel: Bazel, target: str, *messages: str, flags: list[str] 
     assert proc.returncode != 0, f"{target} built, but should have failed"
     for message in messages:
         assert message in proc.stderr, f"{message!r} not in:\n{proc.stderr[-4000:]}"
+    print(
+        f"{target}:",
+        *[ln.strip() for ln in proc.stderr.splitlines() if "wheelhouse" in ln and "rror" in ln][:2],
+    )
     return proc.stderr
 
 

@@ -105,6 +105,7 @@ def test_page_links_reads_pep691_json_and_pep503_html_alike(names: list[str], js
         },
         indent=1 if json_first else None,
     )
-    as_html = "<html><body>" + "".join(f'<a href="{html.escape(u)}#sha256=ab">f</a>' for u in urls) + "</body></html>"
+    anchors = "".join(f'<a href="{html.escape(u)}#sha256=ab">f</a>' for u in urls)
+    as_html = f"<html><body>{anchors}</body></html>"
     assert call("page_links", ("\n " if json_first else "") + as_json) == urls
     assert [link.split("#")[0] for link in call("page_links", as_html)] == urls
