@@ -58,6 +58,8 @@ def _overrides(mctx, hubs):
     for mod in mctx.modules:
         for tag in mod.tags.package:
             hub = tag.hub
+            if not hubs:
+                fail("wheelhouse.package(name = {}): there is no wheelhouse.lock(...) for it to apply to; add one in MODULE.bazel".format(repr(tag.name)))
             if not hub:
                 if len(hubs) != 1:
                     fail("wheelhouse.package(name = {}): say which lock with hub = one of {}".format(repr(tag.name), sorted(hubs)))

@@ -67,7 +67,14 @@ def _sdist_build(name, choice, override, edges, plan, target, packages):
                 kind,
                 packages[req][target].get("reason", ""),
             ))
-    build_deps = [":{}_wheel".format(d) for d in _closure(requires, edges)]
+    closure = _closure(requires, edges)
+    if name in closure:
+        return _unavailable(name + "_wheel", (
+            "wheelhouse: {} needs itself to build (its build requirements {} lead back to it); " +
+            "break the cycle with a prebuilt wheel of one of them in wheelhouse.package(name = \"{}\", build_deps = [...]) " +
+            "instead of build_requires"
+        ).format(what, ", ".join(requires), name))
+    build_deps = [":{}_wheel".format(d) for d in closure]
     build_deps += override.get("build_deps", [])
     lines = [
         "py_wheel_dep(",
