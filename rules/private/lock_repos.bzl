@@ -162,6 +162,7 @@ def _wheelhouse_graph_impl(rctx):
     requires = {}
     if rctx.attr.metadata_files:
         paths = [str(rctx.path(label)) for label in rctx.attr.metadata_files]
+        rctx.report_progress("reading the dependencies of {} packages".format(len(paths)))
         result = rctx.execute([_python(rctx), "-I", rctx.path(rctx.attr._read_metadata)] + paths, timeout = 600)
         if result.return_code != 0:
             fail((result.stderr.strip() or "wheelhouse: reading package metadata failed") + " (lock {})".format(plan["lock"]))

@@ -5,7 +5,8 @@ with uv against it (so no index host is ever written down), and builds
 ``@pypi//...`` in a copy of ``tests/e2e_lock``: pure wheels fetched by sha256,
 pyyaml and markupsafe built from their sdists, msgpack's x86_64 wheel chosen
 from four platforms' (the others never fetched), colorama excluded by its
-marker, and a py_test that imports everything through the hub's edges.
+marker, a py_test that imports everything through the hub's edges, and a
+wheel_repro_test of the hub's markupsafe build.
 Then the failures: a tampered file, broken locks, a bad override, a package
 without build requirements.
 """
@@ -109,6 +110,10 @@ def test_lock_hub_builds_and_imports(index: tuple[str, list[str], Path]) -> None
         requests.clear()
         bazel.run("build", "@pypi//...")
         bazel.run("test", "//...", "--test_output=errors")
+        # The hub's sdist build of markupsafe, rebuilt under perturbation, is byte for byte the same.
+        testlogs = Path(bazel.run("info", "bazel-testlogs")[0].stdout.strip())
+        repro = (testlogs / "markupsafe_repro_test" / "test.log").read_text()
+        assert "identical markupsafe-3.0.4+wh1-cp314-cp314-linux_x86_64.whl" in repro, repro[-2000:]
         # Only the host's msgpack wheel was downloaded; the other platforms' never.
         fetched = [Path(p).name for p in requests if p.startswith("/files/")]
         assert any(name.startswith("msgpack-") and "x86_64" in name for name in fetched), fetched
