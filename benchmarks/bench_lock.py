@@ -26,7 +26,6 @@ Exit status: 0 when every build succeeded (whether or not the target is met), 1 
 from __future__ import annotations
 
 import argparse
-import base64
 import gzip
 import hashlib
 import json
@@ -42,6 +41,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "bazel"))
 
+from wheelhouse.normalize import record_line  # noqa: E402
+
 from inputs import fetch_e2e  # noqa: E402
 from servers import serve_directory, write_index  # noqa: E402
 
@@ -55,11 +56,6 @@ PLATFORMS = [
     "macosx_11_0_arm64",
 ]
 DATE = (1980, 1, 1, 0, 0, 0)
-
-
-def _record_line(name: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{name},sha256={digest},{len(data)}"
 
 
 def make_wheel(directory: Path, i: int, platform: str) -> Path:
@@ -80,7 +76,7 @@ def make_wheel(directory: Path, i: int, platform: str) -> Path:
         + f"Tag: cp314-cp314-{platform.split('.')[0]}\n".encode(),
     }
     record = f"{name}-1.0.dist-info/RECORD"
-    lines = [_record_line(n, d) for n, d in files.items()] + [f"{record},,"]
+    lines = [",".join(record_line(n, d)) for n, d in files.items()] + [f"{record},,"]
     files[record] = ("\n".join(lines) + "\n").encode()
     path = directory / f"{name}-1.0-cp314-cp314-{platform}.whl"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

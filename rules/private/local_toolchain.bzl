@@ -4,6 +4,7 @@ Only inspects the interpreter and the compiler (versions and tags for the action
 key) and writes a BUILD file; it builds nothing.
 """
 
+load(":interpreter.bzl", "find_interpreter")
 load(":toolchain.bzl", "DEFAULT_TOOLS_PATH")
 
 _DESCRIBE = """
@@ -46,9 +47,7 @@ def _first_line(rctx, tool):
 
 def _local_python_toolchain_impl(rctx):
     python = rctx.attr.python
-    path = rctx.path(python) if python.startswith("/") else rctx.which(python)
-    if not path or not path.exists:
-        fail("wheelhouse: interpreter {} not found; install it or set wheelhouse.toolchain(python = \"/path/to/python3\") in MODULE.bazel".format(repr(python)))
+    path = find_interpreter(rctx, python)
     result = rctx.execute([path, "-I", "-c", _DESCRIBE])
     if result.return_code != 0:
         fail("wheelhouse: {} does not run ({}); pass a working Python >= 3.11".format(path, result.stderr.strip()))

@@ -11,6 +11,7 @@ Overrides name packages of the lock; unknown names fail here, with the fix.
 """
 
 load(":index_file.bzl", "wheelhouse_file")
+load(":interpreter.bzl", "find_interpreter")
 load(":lock_repos.bzl", "wheelhouse_graph", "wheelhouse_hub")
 load(":pep503.bzl", "normalize_name")
 load(":plan.bzl", "CPU_CONSTRAINTS", "choose", "make_targets")
@@ -46,12 +47,6 @@ _package = tag_class(
 )
 
 LOCK_TAGS = {"lock": _lock, "package": _package}
-
-def _python_path(mctx, python):
-    path = mctx.path(python) if python.startswith("/") else mctx.which(python)
-    if not path or not path.exists:
-        fail("wheelhouse: interpreter {} not found; install it or set wheelhouse.toolchain(python = \"/path/to/python3\") in MODULE.bazel".format(repr(python)))
-    return path
 
 def _overrides(mctx, hubs):
     out = {name: {} for name in hubs}
@@ -216,7 +211,7 @@ def lock_hubs(mctx, python, indexes, mirrors):
     overrides = _overrides(mctx, hubs)
     if not hubs:
         return []
-    interpreter = _python_path(mctx, python)
+    interpreter = find_interpreter(mctx, python)
     result = mctx.execute([interpreter, "-I", "-c", _HOST])
     if result.return_code != 0:
         fail("wheelhouse: {} does not run ({}); pass a working Python >= 3.11".format(interpreter, result.stderr.strip()))

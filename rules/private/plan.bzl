@@ -9,7 +9,7 @@ evaluate this file with starlark-pyo3.
 """
 
 load(":markers.bzl", "evaluate_marker")
-load(":tags.bzl", "linux_platforms", "supported_tags", "wheel_tags")
+load(":tags.bzl", "best_wheel_by_rank", "linux_platforms", "supported_tags")
 
 # Bazel constraint values of the CPUs a target may name.
 CPU_CONSTRAINTS = {
@@ -104,25 +104,6 @@ def make_targets(python_versions, platforms, glibc, host):
             })
     return out
 
-def best_ranked_wheel(filenames, rank):
-    """Index of the wheel an installer would choose (first supported tag wins), or -1.
-
-    Args:
-      filenames: list[str], wheel file names.
-      rank: dict[str, int], tag -> preference (0 best), from `make_targets`.
-    Returns:
-      int
-    """
-    best = -1
-    best_rank = len(rank)
-    for i, filename in enumerate(filenames):
-        for tag in wheel_tags(filename):
-            r = rank.get(tag, best_rank)
-            if r < best_rank:
-                best_rank = r
-                best = i
-    return best
-
 def choose(entries, target, from_source, build_all):
     """What one package is on one target.
 
@@ -152,7 +133,7 @@ def choose(entries, target, from_source, build_all):
         return {"kind": "unavailable", "reason": "it is marked build_from_source but the lock has no sdist for it; lock the sdist too or drop build_from_source"}
     if not from_source and not (build_all and sdist):
         names = [w["name"] for w in entry["wheels"]]
-        i = best_ranked_wheel(names, target["rank"])
+        i = best_wheel_by_rank(names, target["rank"])
         if i >= 0:
             return {"kind": "wheel", "entry": entry, "file": entry["wheels"][i]}
     if sdist:

@@ -104,12 +104,24 @@ def best_wheel(filenames, supported):
     Returns:
       int
     """
-    rank = {tag: i for i, tag in enumerate(supported)}
+    return best_wheel_by_rank(filenames, {tag: i for i, tag in enumerate(supported)})
+
+def best_wheel_by_rank(filenames, rank):
+    """`best_wheel` with the supported tags given as a rank (tag -> preference, 0 best).
+
+    Build the rank once per target and reuse it across packages.
+
+    Args:
+      filenames: list[str], wheel file names.
+      rank: dict[str, int].
+    Returns:
+      int: the index of the first wheel with the best-ranked tag, or -1.
+    """
     best = -1
-    best_rank = len(supported)
+    best_rank = len(rank)
     for i, filename in enumerate(filenames):
         for tag in wheel_tags(filename):
-            r = rank.get(tag, len(supported))
+            r = rank.get(tag, best_rank)
             if r < best_rank:
                 best_rank = r
                 best = i

@@ -36,11 +36,11 @@ TEMPLATE_INDEX = "http://127.0.0.1:38451"
 WHEELS = ("cext", "flit_core", "markupsafe", "pyyaml", "tomli")
 
 
-def make_copy(dest: Path, index_url: str) -> Path:
-    """Copy the e2e workspace to ``dest`` (inside the repo), fixing relative paths and the index URL."""
+def make_copy(dest: Path, index_url: str, template: Path = TEMPLATE) -> Path:
+    """Copy an e2e workspace to ``dest`` (inside the repo), fixing relative paths and the index URL."""
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("bazel-*"))
+    shutil.copytree(template, dest, ignore=shutil.ignore_patterns("bazel-*"))
     up = os.path.relpath(REPO, dest)
     module = (dest / "MODULE.bazel").read_text()
     module = module.replace('path = "../..', f'path = "{up}').replace(TEMPLATE_INDEX, index_url)

@@ -14,7 +14,6 @@ without build requirements.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_e2e import BAZEL, Bazel, _fresh
+from test_e2e import BAZEL, Bazel, _fresh, make_copy
 
 from inputs import REPO, fetch_lock_e2e
 from servers import serve_directory, write_index
@@ -35,7 +34,6 @@ pytestmark = pytest.mark.bazel
 
 TEMPLATE = REPO / "tests" / "e2e_lock"
 WORK = REPO / ".cache" / "e2e-lock"
-TEMPLATE_INDEX = "http://127.0.0.1:38451"
 REQUIREMENTS = "requests\npytest\nattrs\nsix\nmsgpack\npyyaml\nmarkupsafe\nsetuptools\ncython\n"
 FOREIGN = re.compile(r"msgpack-.*-(win_amd64|macosx_[0-9_]+_arm64|manylinux2014_aarch64.*)\.whl$")
 
@@ -57,15 +55,8 @@ def lock_with_uv(directory: Path, index_url: str) -> Path:
 
 
 def make_workspace(dest: Path, index_url: str, lock: Path | None = None) -> Path:
-    """Copy tests/e2e_lock to ``dest``, fix relative paths and the index URL, lock it."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("bazel-*"))
-    up = os.path.relpath(REPO, dest)
-    module = (dest / "MODULE.bazel").read_text()
-    module = module.replace('path = "../..', f'path = "{up}').replace(TEMPLATE_INDEX, index_url)
-    (dest / "MODULE.bazel").write_text(module)
-    (dest / ".bazelrc").write_text(f"import %workspace%/{up}/third_party/bazel_stubs/bazelrc\n")
+    """Copy tests/e2e_lock to ``dest`` (see ``make_copy``) and lock it, or use ``lock``."""
+    make_copy(dest, index_url, TEMPLATE)
     if lock is None:
         lock_with_uv(dest, index_url)
     else:
