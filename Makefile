@@ -5,7 +5,7 @@ LINT_PATHS := python tests benchmarks scripts rules
 BUILDIFIER := .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64
 STARLARK := MODULE.bazel BUILD.bazel rules toolchains python/BUILD.bazel tests/e2e tests/e2e_smoke tests/e2e_lock third_party
 
-.PHONY: setup inputs demo test lint unit integration e2e bench bench-lock clean
+.PHONY: setup inputs demo test lint unit unit-debian integration e2e bench bench-lock clean
 
 setup:
 	bash scripts/setup.sh
@@ -23,12 +23,18 @@ lint: setup
 	$(BIN)/mypy
 	if [ -x $(BUILDIFIER) ]; then $(BUILDIFIER) -mode=check -lint=warn -r $(STARLARK); fi
 
-## Lint, type-check, then every test (unit, integration on real sdists, Bazel e2e).
+## Lint, type-check, then every test (unit, integration on real sdists, Bazel e2e), and the
+## unit tests again on Debian's own Python.
 test: lint inputs
 	$(BIN)/pytest
+	$(MAKE) unit-debian
 
 unit: setup
 	$(BIN)/pytest tests/unit
+
+## The unit tests on Debian's /usr/bin/python3 (bookworm: 3.11.2), in .venv-debian.
+unit-debian: inputs
+	.venv-debian/bin/pytest -q tests/unit
 
 integration: inputs
 	$(BIN)/pytest tests/integration
@@ -46,4 +52,4 @@ bench-lock: inputs
 	$(BIN)/python benchmarks/bench_lock.py
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-debian .cache .pytest_cache .mypy_cache .ruff_cache

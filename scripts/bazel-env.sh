@@ -28,6 +28,7 @@ SUITE=forky
 STAMP_VERSION=1
 PACKAGES=(
   bazel-bootstrap # Bazel 7.7.1 (+ OpenJDK) from Debian
+  bubblewrap      # the core's build sandbox, nested inside Bazel's
   python3 python3-venv
   python3-dev # headers for the C extensions the e2e builds
   libyaml-dev # pyyaml's C extension

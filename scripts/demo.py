@@ -15,10 +15,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from wheelhouse.builder import BuildRequest  # noqa: E402
+from wheelhouse import BuildRequest, verify  # noqa: E402
 from wheelhouse.errors import WheelhouseError  # noqa: E402
 from wheelhouse.progress import NORMAL, QUIET, Progress  # noqa: E402
-from wheelhouse.verify import verify  # noqa: E402
 
 from inputs import DATA, fetch, read_pins  # noqa: E402
 

@@ -6,11 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-# unshare (util-linux): private mount/network namespaces for builds.
+# bubblewrap: the build sandbox (and the Bazel root's entry). util-linux: flock, unshare.
 # binutils: strip/objcopy for --debug strip|split. patch: --patch. gcc/g++/make/cmake/ninja: the
 # C/C++ toolchain the real sdists build with. faketime: verify's shifted clock.
 # libyaml-dev: pyyaml's C extension. nginx-light: the remote cache of the Bazel tests.
-APT_PACKAGES=(util-linux binutils patch gcc g++ make cmake ninja-build faketime libyaml-dev nginx-light)
+# python3 python3-venv python3-dev: Debian's own Python, which the unit tests also run on.
+APT_PACKAGES=(bubblewrap util-linux binutils patch gcc g++ make cmake ninja-build faketime libyaml-dev
+  nginx-light python3 python3-venv python3-dev)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -31,6 +33,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+
+# A second venv on Debian's own /usr/bin/python3 (bookworm: 3.11.2, without tarfile's
+# extraction filters): `make unit-debian` runs the unit tests there too.
+if [ ! -x .venv-debian/bin/python ]; then
+  echo "setup: creating .venv-debian with $(/usr/bin/python3 --version)"
+  /usr/bin/python3 -m venv .venv-debian
+fi
+.venv-debian/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+.venv-debian/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 
 # buildifier (Starlark formatter/linter) from the npm registry, pinned; no lock
 # file is written (it would name the registry's host).

@@ -7,8 +7,12 @@ import sys
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from wheelhouse import BuildRequest
+from wheelhouse.progress import QUIET, Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -30,6 +34,18 @@ def inputs() -> Inputs:
 def wheel_dir(inputs: Inputs) -> Path:
     """The ``--find-links`` directory every test build uses."""
     return inputs.wheels
+
+
+def request(sdist: Path, wheel_dir: Path, **kw: Any) -> BuildRequest:
+    """A quiet build of ``sdist`` for this interpreter, with ``wheel_dir`` as --find-links."""
+    return BuildRequest(
+        sdist=sdist, find_links=(wheel_dir,), python=Path(sys.executable), verbosity=QUIET, **kw
+    )
+
+
+def quiet() -> Progress:
+    """Progress that prints nothing."""
+    return Progress(verbosity=QUIET)
 
 
 def write_sdist(

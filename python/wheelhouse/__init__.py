@@ -1,17 +1,27 @@
 """rules_wheelhouse core: reproducible wheels from sdists, offline.
 
 The public API is :func:`build_wheel` / :class:`BuildRequest` (one sdist to one
-wheel), :func:`verify` (build twice under perturbation, compare), and
-:func:`normalize_wheel` (deterministic rewrite). The ``wheelhouse`` command in
-:mod:`wheelhouse.cli` wraps them.
+wheel, built in a bubblewrap sandbox), :func:`verify` (build twice under
+perturbation, compare), and :func:`normalize_wheel` (deterministic rewrite).
+The ``wheelhouse`` command in :mod:`wheelhouse.cli` wraps them.
+
+The package is split along the trust boundary: :mod:`wheelhouse.host` runs on
+the caller's machine (checks, the sandbox, reading results back),
+:mod:`wheelhouse.sandboxed` runs inside the sandbox next to the untrusted build
+backend; :mod:`~wheelhouse.sdist`, :mod:`~wheelhouse.normalize`,
+:mod:`~wheelhouse.elf` and :mod:`~wheelhouse.request` are pure helpers used
+on both sides.
 """
 
 from __future__ import annotations
 
-from .builder import BuildRequest, BuildResult, build_wheel
+__version__ = "0.1.0"
+
 from .errors import WheelhouseError
+from .host.frontend import build_wheel
+from .host.verify import VerifyResult, verify
 from .normalize import NormalizeOptions, normalize_wheel
-from .verify import VerifyResult, verify
+from .request import BuildRequest, BuildResult
 
 __all__ = [
     "BuildRequest",
@@ -23,5 +33,3 @@ __all__ = [
     "normalize_wheel",
     "verify",
 ]
-
-__version__ = "0.1.0"

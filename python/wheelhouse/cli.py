@@ -1,7 +1,7 @@
 """The ``wheelhouse`` command.
 
 ``wheelhouse build-wheel SDIST --find-links DIR -o OUTDIR`` builds one
-reproducible wheel and prints ``<path> sha256=<hex>``.
+reproducible wheel in the sandbox and prints ``<path> sha256=<hex>``.
 ``wheelhouse verify SDIST --find-links DIR`` builds it twice under
 perturbation and exits 0 only when both wheels are byte-identical.
 ``wheelhouse install --dest DIR WHEEL...`` installs wheels into a
@@ -9,21 +9,30 @@ self-contained tree (``DIR/site-packages``, ``DIR/bin``) and prints its
 site-packages path.
 
 Progress goes to stderr (``-q`` silences it, ``-v`` adds the backend's full
-output); an error is one line, ``wheelhouse: error: ...``, exit status 1.
+output; both go before or after the command, as with pip and uv); an error
+is one line, ``wheelhouse: error: ...``. Exit status: 0 success, 1 an error
+(or, for ``verify``, wheels that differ), 2 a bad command line, 130 on
+SIGINT, 143 on SIGTERM (the build is stopped and its files removed).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
-from .builder import BuildRequest, build_wheel
-from .errors import BuildFailed, UsageError, WheelhouseError
+from . import __version__
+from .errors import BuildFailed, Interrupted, UsageError, WheelhouseError
+from .host.frontend import build_wheel
+from .host.verify import verify
 from .install import install_tree
 from .progress import NORMAL, QUIET, VERBOSE, Progress
-from .verify import verify
+from .request import DEFAULT_MAX_PROCESSES, DEFAULT_TIMEOUT, BuildRequest
+from .sdist import DEFAULT_MAX_BYTES, DEFAULT_MAX_MEMBERS
 
 __all__ = ["main", "parse_args", "request_from_args"]
 
@@ -35,12 +44,51 @@ def _key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
+def _size(text: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    number, unit = text.rstrip("BbiI"), ""
+    if number and number[-1].upper() in units:
+        number, unit = number[:-1], number[-1].upper()
+    try:
+        value = int(float(number) * units[unit])
+    except (ValueError, OverflowError):  # OverflowError: inf, 1e400
+        raise argparse.ArgumentTypeError(f"expected a size such as 500M or 2G, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
+    return value
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if not value > 0:  # not <= 0: NaN is refused too
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+
+    return parse
+
+
+def _verbosity_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """``-q``/``-v``, accepted before the command (``top``) and after it."""
+    default = False if top else argparse.SUPPRESS
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="print only the result and errors"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="stream the backend's full output"
+    )
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sdist", type=Path, help="the source distribution (.tar.gz or .zip)")
     for flags, dest, metavar, text in (
         (("--find-links", "-f"), "find_links", "DIR", "directory of wheels for the build environment"),
         (("--wheel",), "wheels", "WHEEL", "a single wheel file for the build environment"),
         (("--patch",), "patches", "FILE", "patch applied with `patch -p1` to the extracted source, in order"),
+        (("--ro-bind",), "ro_binds", "DIR", "host directory visible read-only in the sandbox, same path"),
     ):
         parser.add_argument(
             *flags,
@@ -95,7 +143,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--source-date-epoch",
         type=int,
         default=None,
-        help="fixed timestamp (default: newest file in the sdist, at least 1980)",
+        help="fixed timestamp (default: newest file in the sdist, kept between 1980 and 2107)",
     )
     parser.add_argument(
         "--log-file",
@@ -105,20 +153,50 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sandbox",
-        choices=("auto", "namespace", "lock"),
+        choices=("auto", "bwrap", "none"),
         default="auto",
-        help="private fixed build path: namespaces (default when allowed) or a lock",
+        help="isolate the build with bubblewrap (auto, bwrap: the default, an error where it cannot), "
+        "or none: no isolation, network open",
     )
-    noise = parser.add_mutually_exclusive_group()
-    noise.add_argument("-q", "--quiet", action="store_true", help="print only the result and errors")
-    noise.add_argument("-v", "--verbose", action="store_true", help="stream the backend's full output")
+    parser.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop the build after this long (default {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-extract-bytes",
+        type=_size,
+        default=DEFAULT_MAX_BYTES,
+        metavar="SIZE",
+        help="refuse an sdist that unpacks to more (default 1G)",
+    )
+    parser.add_argument(
+        "--max-members",
+        type=_positive(int),
+        default=DEFAULT_MAX_MEMBERS,
+        metavar="N",
+        help=f"refuse an sdist with more members (default {DEFAULT_MAX_MEMBERS})",
+    )
+    parser.add_argument(
+        "--max-processes",
+        type=_positive(int),
+        default=DEFAULT_MAX_PROCESSES,
+        metavar="N",
+        help="processes and threads a build may run, where a pids cgroup can be made "
+        f"(default {DEFAULT_MAX_PROCESSES})",
+    )
+    _verbosity_options(parser, top=False)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    """Parse the command line."""
+    """Parse the command line (exits 2 with a usage message when it is wrong)."""
     parser = argparse.ArgumentParser(
-        prog="wheelhouse", description="Reproducible Python wheels from sdists, offline."
+        prog="wheelhouse", description="Reproducible Python wheels from sdists, built in a sandbox, offline."
     )
+    parser.add_argument("--version", action="version", version=f"wheelhouse {__version__}")
+    _verbosity_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     bw = sub.add_parser("build-wheel", help="build one sdist into one reproducible wheel")
     _add_common(bw)
@@ -144,8 +222,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     inst.add_argument(
         "--interpreter", default="/usr/bin/env python3", help="interpreter written into script shebangs"
     )
-    inst.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
-    return parser.parse_args(list(argv))
+    _verbosity_options(inst, top=False)
+    args = parser.parse_args(list(argv))
+    if args.quiet and args.verbose:
+        parser.error("-q/--quiet and -v/--verbose exclude each other")
+    return args
 
 
 def _expand_wheels(paths: list[Path]) -> list[Path]:
@@ -200,6 +281,11 @@ def request_from_args(args: argparse.Namespace) -> BuildRequest:
         source_date_epoch=args.source_date_epoch,
         sandbox=args.sandbox,
         verbosity=verbosity,
+        timeout=args.timeout,
+        max_extract_bytes=args.max_extract_bytes,
+        max_members=args.max_members,
+        max_processes=args.max_processes,
+        ro_binds=tuple(p.absolute() for p in args.ro_binds),
     )
 
 
@@ -212,9 +298,39 @@ def _fail(exc: WheelhouseError, verbosity: int) -> int:
     return 1
 
 
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` while a command runs."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wheelhouse`` console script."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        with _signals_interrupt():
+            return _run(args)
+    except Interrupted as stop:
+        name = signal.Signals(stop.signum).name
+        print(
+            f"wheelhouse: error: interrupted by {name}; the build was stopped and its files removed",
+            file=sys.stderr,
+        )
+        return 128 + stop.signum
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "install":
         return _install(args)
     try:
@@ -229,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 req,
                 args.output_dir.absolute(),
                 debug_dir=debug_dir,
-                log_file=args.log_file,
+                log_file=args.log_file.absolute() if args.log_file else None,
                 progress=progress,
             )
             print(f"{result.wheel} sha256={result.sha256}")
@@ -240,8 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = outcome.first.wheel.name
     if outcome.identical:
         print(f"identical {name} sha256={outcome.first.sha256}")
-        return 0
-    print(f"DIFFERENT {name}: sha256 {outcome.first.sha256} vs {outcome.second.sha256}")
-    for line in outcome.explanation:
-        print(f"  {line}")
-    return 1
+    else:
+        print(f"DIFFERENT {name}: sha256 {outcome.first.sha256} vs {outcome.second.sha256}")
+        for line in outcome.explanation:
+            print(f"  {line}")
+    print(f"  perturbed: {'; '.join(outcome.perturbed)}")
+    return 0 if outcome.identical else 1

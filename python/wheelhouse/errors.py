@@ -13,6 +13,8 @@ from pathlib import Path
 __all__ = [
     "BadArchive",
     "BuildFailed",
+    "Interrupted",
+    "LimitExceeded",
     "MissingBuildRequirement",
     "NoBuildSystem",
     "SandboxError",
@@ -55,14 +57,20 @@ class NoBuildSystem(WheelhouseError):
 
 
 class MissingBuildRequirement(WheelhouseError):
-    """A build requirement that no wheel in the ``--find-links`` directories satisfies."""
+    """A build requirement that no wheel in the ``--find-links`` directories satisfies.
 
-    def __init__(self, requirement: str, sdist: str, searched: list[Path]) -> None:
+    ``fix`` replaces the default advice (a ``pip download`` line) where the
+    caller knows better, e.g. the Bazel rules name the attribute to change.
+    """
+
+    def __init__(self, requirement: str, sdist: str, searched: list[Path], fix: str = "") -> None:
         dirs = ", ".join(str(d) for d in searched) or "(none given)"
-        super().__init__(
-            f"{sdist}: no wheel satisfies build requirement {requirement!r} "
-            f"in --find-links {dirs}; add a matching wheel to one of them "
+        advice = fix or (
+            "add a matching wheel to one of them "
             f"(e.g. `pip download --only-binary :all: -d DIR '{requirement}'`)"
+        )
+        super().__init__(
+            f"{sdist}: no wheel satisfies build requirement {requirement!r} in --find-links {dirs}; {advice}"
         )
         self.requirement = requirement
 
@@ -76,5 +84,24 @@ class BuildFailed(WheelhouseError):
         self.log_path = log_path
 
 
+class LimitExceeded(WheelhouseError):
+    """A resource limit of the build was reached: extracted bytes or members, time, processes."""
+
+
 class SandboxError(WheelhouseError):
-    """The private build namespace could not be set up."""
+    """The build sandbox could not be set up (bubblewrap missing, namespaces refused)."""
+
+
+class Interrupted(BaseException):
+    """The command got SIGINT or SIGTERM; raised from the signal handler.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that cleanup in
+    ``finally`` blocks runs and no ``except Exception`` swallows it.
+
+    Attributes:
+        signum: the signal number (int).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -8,6 +8,27 @@ ELF files lose their debug info (``strip``), keep it in a side directory keyed
 by build-id (``split``), or are left alone (``keep``). A build tag or a local
 version label renames the wheel, its ``.dist-info``/``.data`` directories,
 METADATA's ``Version`` and WHEEL's ``Build`` consistently.
+
+Stripping alone is not enough for identical bytes. A backend that compiles in
+a random temporary directory (``tempfile.mkdtemp()``) puts that path into the
+DWARF info, and the linker's GNU build-id, computed over the unstripped file,
+carries it into the stripped one. So after ``strip``/``split``:
+
+* every path component right after the build's temporary directory
+  (:attr:`NormalizeOptions.temp_root`) is renamed to a fixed name of the same
+  length, numbered in order of first appearance (``tmpa1B2c3D4`` becomes
+  ``t0000000000``), in the stripped object and in its debug file; same length
+  means no offset moves;
+* the stripped object's build-id is recomputed from its final bytes
+  (:func:`wheelhouse.elf.recompute_build_id`), and the debug file gets that
+  same id and is stored under it, so debuggers still pair them.
+
+So the wheel is the same whatever the random name was. A split debug file gets
+the same name and size, but its bytes can still differ: GCC writes
+``.debug_str`` and ``.debug_line_str`` in the order of its hash table of the
+strings, so the random name has already chosen the string order (and every
+offset into it), which a rename cannot undo. Compressed debug sections
+(``-gz``) hide paths from the rename.
 """
 
 from __future__ import annotations
@@ -61,6 +82,10 @@ class NormalizeOptions:
         local_version: PEP 440 local label to append (str | None).
         strip: the ``strip`` program (str).
         objcopy: the ``objcopy`` program (str).
+        temp_root: the build's ``TMPDIR`` inside the sandbox; the directory name
+            right under it is random per build and is renamed, same length, in
+            stripped objects and split debug files (str; ``/tmp/wheelhouse-build/tmp``,
+            the sandbox's ``FIXED_ROOT / "tmp"``).
     """
 
     source_date_epoch: int
@@ -70,6 +95,7 @@ class NormalizeOptions:
     local_version: str | None = None
     strip: str = "strip"
     objcopy: str = "objcopy"
+    temp_root: str = "/tmp/wheelhouse-build/tmp"
 
     def __post_init__(self) -> None:
         if self.build_tag is not None and self.local_version is not None:
@@ -163,25 +189,69 @@ def _read_wheel(wheel: Path) -> tuple[dict[str, tuple[bytes, int]], str]:
     return entries, dist_infos.pop()
 
 
+def _temp_name(length: int, index: int) -> bytes:
+    """The ``index``-th replacement name of ``length`` bytes: ``t0``, ``t1``, ``t00``..."""
+    digits = str(index)
+    if length == 1:
+        return digits[-1:].encode()
+    return ("t" + digits[-(length - 1) :].zfill(length - 1)).encode()
+
+
+def _scrub_temp_paths(data: bytes, temp_root: str, names: dict[bytes, bytes]) -> bytes:
+    """Rename each path component right after ``temp_root/`` to a fixed name of the same length.
+
+    ``names`` maps the original names to their replacements and is extended in
+    order of first appearance, so one directory gets one name across the files
+    scrubbed with the same map. Names are distinct per length while the counter
+    fits (10 one-byte names, 10**(n-1) names of n bytes).
+    """
+    root = temp_root.rstrip("/").encode()
+    if not root:
+        return data
+    counts: dict[int, int] = {}
+    for original in names:
+        counts[len(original)] = counts.get(len(original), 0) + 1
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        original = match.group(2)
+        if original not in names:
+            index = counts.get(len(original), 0)
+            counts[len(original)] = index + 1
+            names[original] = _temp_name(len(original), index)
+        return match.group(1) + names[original]
+
+    pattern = re.compile(b"(" + re.escape(root) + b"/)([^/\0]+)")
+    return pattern.sub(replace, data)
+
+
 def _process_elf(name: str, data: bytes, opts: NormalizeOptions, run: RunFn) -> bytes:
+    """Strip ``data`` (splitting the debug info out if asked) and pin its build-id."""
     with tempfile.TemporaryDirectory(prefix="wheelhouse-elf-") as tmp:
         target = Path(tmp) / "obj"
         target.write_bytes(data)
+        debug_data = None
         if opts.debug == "split":
-            assert opts.debug_dir is not None
             debug_file = Path(tmp) / "obj.debug"
             run([opts.objcopy, "--only-keep-debug", str(target), str(debug_file)])
-            run([opts.strip, "--strip-debug", str(target)])
-            stripped = target.read_bytes()
-            key = elf.build_id(stripped) or "sha256-" + hashlib.sha256(stripped).hexdigest()
-            dest = opts.debug_dir / ".build-id" / key[:2] / f"{key[2:]}.debug"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp_dest = dest.with_name(dest.name + ".tmp")
-            tmp_dest.write_bytes(debug_file.read_bytes())
-            os.replace(tmp_dest, dest)
-            return stripped
+            debug_data = debug_file.read_bytes()
         run([opts.strip, "--strip-debug", str(target)])
-        return target.read_bytes()
+        names: dict[bytes, bytes] = {}
+        stripped = elf.recompute_build_id(_scrub_temp_paths(target.read_bytes(), opts.temp_root, names))
+    if debug_data is None:
+        return stripped
+    assert opts.debug_dir is not None
+    debug_data = _scrub_temp_paths(debug_data, opts.temp_root, names)
+    key = elf.build_id(stripped)
+    if key:
+        debug_data = elf.set_build_id(debug_data, bytes.fromhex(key))
+    else:
+        key = "sha256-" + hashlib.sha256(stripped).hexdigest()
+    dest = opts.debug_dir / ".build-id" / key[:2] / f"{key[2:]}.debug"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dest = dest.with_name(dest.name + ".tmp")
+    tmp_dest.write_bytes(debug_data)
+    os.replace(tmp_dest, dest)
+    return stripped
 
 
 def _retag(

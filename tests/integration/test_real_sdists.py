@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from wheelhouse.builder import BuildRequest
+from wheelhouse import BuildRequest, verify
 from wheelhouse.progress import QUIET, Progress
-from wheelhouse.verify import verify
 
 from inputs import DATA, Inputs, read_pins
 from samples import install_and_run

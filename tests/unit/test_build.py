@@ -9,25 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from wheelhouse import elf
-from wheelhouse.builder import BuildRequest, build_wheel
+from wheelhouse import BuildRequest, build_wheel, elf, verify
 from wheelhouse.errors import BuildFailed, MissingBuildRequirement, NoBuildSystem, UnsafeArchive, UsageError
-from wheelhouse.progress import QUIET, Progress
-from wheelhouse.sandbox import FIXED_ROOT
-from wheelhouse.verify import verify
+from wheelhouse.host.sandbox import FIXED_ROOT
+from wheelhouse.progress import QUIET
 
-from conftest import TEST_MTIME, MakeSdist
+from conftest import TEST_MTIME, MakeSdist, quiet, request
 from samples import CEXT, FLIT, HATCH, LEGACY, install_and_run, members, probe
-
-
-def request(sdist: Path, wheel_dir: Path, **kw: object) -> BuildRequest:
-    return BuildRequest(
-        sdist=sdist, find_links=(wheel_dir,), python=Path(sys.executable), verbosity=QUIET, **kw
-    )  # type: ignore[arg-type]
-
-
-def quiet() -> Progress:
-    return Progress(verbosity=QUIET)
 
 
 def test_c_extension_builds_reproducibly_and_imports(
@@ -194,11 +182,14 @@ def test_traversal_refused_before_any_work(make_sdist: MakeSdist, wheel_dir: Pat
     assert not (tmp_path / "escaped.txt").exists()
 
 
-def test_lock_sandbox_gives_the_same_wheel(make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path) -> None:
+def test_unsandboxed_build_gives_the_same_wheel(
+    make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path
+) -> None:
     sdist = make_sdist("cext", "1.0", CEXT)
-    ns = build_wheel(request(sdist, wheel_dir, sandbox="namespace"), tmp_path / "a", progress=quiet())
-    locked = build_wheel(request(sdist, wheel_dir, sandbox="lock"), tmp_path / "b", progress=quiet())
-    assert ns.sha256 == locked.sha256
+    boxed = build_wheel(request(sdist, wheel_dir, sandbox="bwrap"), tmp_path / "a", progress=quiet())
+    bare = build_wheel(request(sdist, wheel_dir, sandbox="none"), tmp_path / "b", progress=quiet())
+    assert boxed.sha256 == bare.sha256
+    assert boxed.sandbox.startswith("bwrap") and bare.sandbox.startswith("none")
 
 
 PATCH = """\

@@ -1,4 +1,4 @@
-"""Tests of wheelhouse.buildenv: resolving build requirements against local wheels only."""
+"""Tests of wheelhouse.sandboxed.buildenv: resolving build requirements against local wheels only."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from wheelhouse.buildenv import (
+from wheelhouse.errors import BadArchive, MissingBuildRequirement, UsageError, WheelhouseError
+from wheelhouse.sandboxed.buildenv import (
     Interpreter,
     WheelCandidate,
     create_venv,
@@ -23,7 +24,6 @@ from wheelhouse.buildenv import (
     resolve,
     scan_find_links,
 )
-from wheelhouse.errors import BadArchive, MissingBuildRequirement, UsageError, WheelhouseError
 
 SDIST = "demo-1.0.tar.gz"
 

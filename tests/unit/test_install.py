@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wheelhouse.builder import BuildRequest, build_wheel
+from wheelhouse import BuildRequest, build_wheel
 from wheelhouse.cli import main
 from wheelhouse.progress import QUIET, Progress
 

@@ -7,8 +7,10 @@ import csv
 import hashlib
 import io
 import random
+import re
 import shutil
 import subprocess
+import tempfile
 import time
 import zipfile
 from datetime import datetime
@@ -517,7 +519,9 @@ def test_strip_removes_debug_info(tmp_path: Path, shared_object: bytes) -> None:
     names = section_names(stripped)
     assert not any(n.startswith(".debug_") for n in names), names
     assert {".text", ".dynsym", ".note.gnu.build-id"} <= names
-    assert elf.build_id(stripped) == elf.build_id(shared_object)
+    # The build-id is the linker's own recipe, applied to the stripped bytes.
+    assert elf.build_id(stripped) != elf.build_id(shared_object)
+    assert elf.recompute_build_id(stripped) == stripped
     assert mode == 0o755
     check_record(out.read_bytes(), DIST_INFO)
     validate_with_installer(out)
@@ -567,6 +571,193 @@ def test_missing_strip_program_is_a_clear_error(tmp_path: Path, shared_object: b
     assert "\n" not in str(info.value)
     assert SO_NAME in str(info.value)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+FILE_SOURCE = C_SOURCE + "const char *demo_file(void) { return __FILE__; }\n"
+
+
+def build_in(
+    directory: Path, source: str = C_SOURCE, *, absolute: bool = False, debug_flags: tuple[str, ...] = ("-g",)
+) -> bytes:
+    """Compile ``source`` with debug info in ``directory`` and no prefix map, as a backend would.
+
+    ``absolute`` names the source by its full path, so ``__FILE__`` (in
+    ``.rodata``) carries the directory as well as the DWARF info.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "demo.c").write_text(source)
+    name = str(directory / "demo.c") if absolute else "demo.c"
+    subprocess.run(
+        ["gcc", *debug_flags, "-O1", "-shared", "-fPIC", "-Wl,--build-id", "-o", "_demo.so", name],
+        cwd=directory,
+        check=True,
+        capture_output=True,
+    )
+    return (directory / "_demo.so").read_bytes()
+
+
+def readelf_build_id(path: Path) -> str | None:
+    out = subprocess.run(["readelf", "-n", str(path)], check=True, capture_output=True, text=True).stdout
+    match = re.search(r"Build ID: ([0-9a-f]+)", out)
+    return match.group(1) if match else None
+
+
+def assert_same_wheels(first: Path, second: Path) -> None:
+    """Byte-identical wheels; otherwise name the member (and ELF sections) that differ."""
+    if first.read_bytes() == second.read_bytes():
+        return
+    with zipfile.ZipFile(first) as za, zipfile.ZipFile(second) as zb:
+        problems = []
+        for name in sorted(set(za.namelist()) | set(zb.namelist())):
+            a = za.read(name) if name in za.namelist() else b""
+            b = zb.read(name) if name in zb.namelist() else b""
+            if a != b:
+                detail = elf.diff_sections(a, b) if elf.is_elf(a) and elf.is_elf(b) else ["contents differ"]
+                problems.append(f"{name}: {', '.join(detail)}")
+    pytest.fail("wheels differ: " + "; ".join(problems or ["zip structure"]))
+
+
+@needs_gcc
+def test_strip_is_identical_across_random_build_dirs(tmp_path: Path) -> None:
+    opts = NormalizeOptions(source_date_epoch=EPOCH, debug="strip")
+    outs, originals = [], []
+    for i in range(2):
+        build_dir = Path(tempfile.mkdtemp(dir=tmp_path))
+        so = build_in(build_dir)
+        assert build_dir.name.encode() in so  # DW_AT_comp_dir
+        originals.append(so)
+        outs.append(normalize_wheel(elf_wheel(tmp_path / f"in{i}", so), tmp_path / f"out{i}", opts))
+    # The linker hashed the DWARF info, random path included, into the build-id.
+    assert elf.build_id(originals[0]) != elf.build_id(originals[1])
+    assert_same_wheels(outs[0], outs[1])
+    with zipfile.ZipFile(outs[0]) as zf:
+        stripped = zf.read(SO_NAME)
+    (tmp_path / "stripped.so").write_bytes(stripped)
+    bid = readelf_build_id(tmp_path / "stripped.so")
+    assert bid is not None and len(bid) == 40
+    assert bid == elf.build_id(stripped)
+
+
+def split_in_random_dir(
+    tmp_path: Path, temp_root: Path, i: int, debug_flags: tuple[str, ...] = ("-g",)
+) -> tuple[Path, Path, bytes]:
+    """Build in a fresh ``mkdtemp`` under ``temp_root`` and normalize with ``--debug split``.
+
+    Checks what must hold for every such build and returns the wheel, the debug
+    file's path under the debug directory, and the debug file's bytes.
+    """
+    build_dir = Path(tempfile.mkdtemp(dir=temp_root))
+    so = build_in(build_dir, FILE_SOURCE, absolute=True, debug_flags=debug_flags)
+    assert build_dir.name.encode() in so
+    debug_dir = tmp_path / f"debug{i}"
+    opts = NormalizeOptions(
+        source_date_epoch=EPOCH, debug="split", debug_dir=debug_dir, temp_root=str(temp_root)
+    )
+    wheel = elf_wheel(tmp_path / f"in{i}", so)
+    out = normalize_wheel(wheel, tmp_path / f"out{i}", opts)
+    with zipfile.ZipFile(out) as zf:
+        stripped = zf.read(SO_NAME)
+    debug_files = sorted(p for p in debug_dir.rglob("*") if p.is_file())
+    assert len(debug_files) == 1, debug_files
+    debug_data = debug_files[0].read_bytes()
+    for data in (stripped, debug_data):
+        assert build_dir.name.encode() not in data
+    # Renamed, same length: the path is still there, under a fixed name.
+    fixed = f"{temp_root}/t{'0' * (len(build_dir.name) - 1)}/demo.c".encode()
+    assert fixed in stripped  # __FILE__
+    assert fixed in debug_data  # DW_AT_name
+    bid = elf.build_id(stripped)
+    assert bid is not None and len(bid) == 40
+    assert debug_files[0] == debug_dir / ".build-id" / bid[:2] / f"{bid[2:]}.debug"
+    assert elf.build_id(debug_data) == bid
+    assert readelf_build_id(debug_files[0]) == bid
+    (tmp_path / f"stripped{i}.so").write_bytes(stripped)
+    assert readelf_build_id(tmp_path / f"stripped{i}.so") == bid
+    assert elf.recompute_build_id(stripped) == stripped
+    # The debug info is still readable DWARF.
+    dump = subprocess.run(
+        ["readelf", "--debug-dump=info", str(debug_files[0])], check=True, capture_output=True, text=True
+    ).stdout
+    assert "demo_answer" in dump
+    # strip gives the same wheel; keep leaves the object alone.
+    plain = normalize_wheel(
+        wheel, tmp_path / f"plain{i}", NormalizeOptions(source_date_epoch=EPOCH, temp_root=str(temp_root))
+    )
+    assert plain.read_bytes() == out.read_bytes()
+    kept = normalize_wheel(
+        wheel,
+        tmp_path / f"kept{i}",
+        NormalizeOptions(source_date_epoch=EPOCH, debug="keep", temp_root=str(temp_root)),
+    )
+    with zipfile.ZipFile(kept) as zf:
+        assert zf.read(SO_NAME) == so
+    return out, debug_files[0].relative_to(debug_dir), debug_data
+
+
+@needs_gcc
+def test_split_is_identical_across_random_temp_dirs(tmp_path: Path) -> None:
+    temp_root = tmp_path / "sandbox" / "tmp"
+    temp_root.mkdir(parents=True)
+    (out0, path0, debug0), (out1, path1, debug1) = (
+        split_in_random_dir(tmp_path, temp_root, i) for i in (0, 1)
+    )
+    assert_same_wheels(out0, out1)
+    assert path0 == path1
+    # Not asserted: debug0 == debug1. GCC writes .debug_str and .debug_line_str in
+    # the order of its hash table of the strings, so the random name has already
+    # chosen the string layout (and every offset into it); a same-length rename
+    # cannot reorder them. The test below pins the bytes where the layout does not
+    # depend on the name.
+    assert len(debug0) == len(debug1)
+
+
+@needs_gcc
+def test_split_debug_files_are_identical_across_random_temp_dirs(tmp_path: Path) -> None:
+    temp_root = tmp_path / "sandbox" / "tmp"
+    temp_root.mkdir(parents=True)
+    # DWARF 4 with unmerged strings keeps the paths inline, out of GCC's hashed string tables.
+    flags = ("-gdwarf-4", "-fno-merge-debug-strings")
+    (out0, path0, debug0), (out1, path1, debug1) = (
+        split_in_random_dir(tmp_path, temp_root, i, flags) for i in (0, 1)
+    )
+    assert_same_wheels(out0, out1)
+    assert path0 == path1
+    assert debug0 == debug1, elf.diff_sections(debug0, debug1)
+
+
+@needs_gcc
+def test_temp_dir_names_are_distinct_and_keep_their_length(tmp_path: Path) -> None:
+    temp_root = tmp_path / "tmp"
+    dirs = ["q", "zz", "build-abc", "build-xyz", "r"]
+    sources = []
+    for i, name in enumerate(dirs):
+        src = temp_root / name / f"f{i}.c"
+        src.parent.mkdir(parents=True)
+        src.write_text(f"const char *file{i}(void) {{ return __FILE__; }}\n")
+        sources.append(str(src))
+    out_dir = tmp_path / "obj"
+    out_dir.mkdir()
+    subprocess.run(
+        ["gcc", "-g", "-shared", "-fPIC", "-Wl,--build-id", "-o", "_demo.so", *sources],
+        cwd=out_dir,
+        check=True,
+        capture_output=True,
+    )
+    so = (out_dir / "_demo.so").read_bytes()
+    for opts in (
+        NormalizeOptions(source_date_epoch=EPOCH, temp_root=str(temp_root)),
+        NormalizeOptions(source_date_epoch=EPOCH, temp_root=str(temp_root) + "/"),
+    ):
+        out = normalize_wheel(elf_wheel(tmp_path / "in", so), tmp_path / "out", opts)
+        with zipfile.ZipFile(out) as zf:
+            stripped = zf.read(SO_NAME)
+        found = re.findall(re.escape(str(temp_root).encode()) + rb"/([^/\0]+)/f(\d)\.c", stripped)
+        renamed = {int(i): name.decode() for name, i in found}
+        assert set(renamed) == set(range(len(dirs)))
+        assert all(len(renamed[i]) == len(dirs[i]) for i in renamed), renamed
+        assert len(set(renamed.values())) == len(dirs), renamed  # still one name per directory
+        assert not set(renamed.values()) & set(dirs)
+        assert set(renamed.values()) == {"0", "1", "t0", "t00000000", "t00000001"}
 
 
 @pytest.mark.parametrize("opt", [{"local_version": "site1"}, {"build_tag": "1"}])

@@ -32,11 +32,12 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from .errors import BadArchive, MissingBuildRequirement, UsageError
+from ..errors import BadArchive, MissingBuildRequirement, UsageError
 
 __all__ = [
     "Interpreter",
     "WheelCandidate",
+    "add_tempnames_hook",
     "create_venv",
     "describe_interpreter",
     "install_wheels",
@@ -342,3 +343,16 @@ def install_wheels(wheels: Sequence[WheelCandidate], venv_python: Path, run: Run
                 f"{wheel.path}: cannot install build requirement {wheel.name} "
                 f"({type(exc).__name__}: {exc}); remove or re-download the wheel"
             ) from None
+
+
+def add_tempnames_hook(venv_python: Path, run: RunFn = _run) -> None:
+    """Install :mod:`wheelhouse.sandboxed.tempnames` into the venv, imported at start-up."""
+    purelib = Path(
+        run(
+            [str(venv_python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+        ).strip()
+    )
+    purelib.mkdir(parents=True, exist_ok=True)
+    source = Path(__file__).with_name("tempnames.py").read_text()
+    (purelib / "_wheelhouse_tempnames.py").write_text(source + "\ninstall()\n")
+    (purelib / "_wheelhouse_tempnames.pth").write_text("import _wheelhouse_tempnames\n")

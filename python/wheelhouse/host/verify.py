@@ -2,12 +2,15 @@
 
 The second build differs from the first in everything that must not matter:
 its private build directory and output directory, the worker's ``TZ``,
-locale, ``PYTHONHASHSEED``, user name and umask, and (where libfaketime is
-installed) the clock the backend sees, shifted by 400 days; if the backend
-fails only under the shifted clock (libfaketime can break tools it is
-preloaded into), the second build is retried without it and the result says so. Equal files pass;
-otherwise :func:`explain` says which members differ and how, down to ELF
-sections.
+locale, ``PYTHONHASHSEED``, user name, ``CFLAGS`` and ``SOURCE_DATE_EPOCH``
+and umask, and (where libfaketime is installed) the clock that the build's
+Python processes see, shifted by 400 days. Equal files pass; otherwise
+:func:`explain` says which members differ and how, down to ELF sections.
+
+``verify`` never reports a failure that only the perturbation tool caused:
+if the shifted second build fails in any way, or sets up a different build
+environment than the first (other dynamic requirements, other pins), it is
+built again without the shifted clock, and the result says so.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import elf
-from .builder import BuildRequest, BuildResult, build_wheel, find_faketime
-from .errors import BuildFailed
-from .progress import Progress
+from .. import elf
+from ..errors import WheelhouseError
+from ..progress import Progress
+from ..request import BuildRequest, BuildResult
+from ..sandboxed.build import find_faketime
+from .frontend import build_wheel
 
-__all__ = ["PERTURBED_ENV", "VerifyResult", "explain", "verify"]
+__all__ = ["PERTURBED_ENV", "VerifyFailed", "VerifyResult", "explain", "verify"]
 
 #: Noise in the second build's worker environment.
 PERTURBED_ENV = {
@@ -51,6 +56,7 @@ class VerifyResult:
         second: the perturbed build (BuildResult).
         explanation: one line per difference, empty when identical (list[str]).
         clock_shifted: whether the second build ran on a shifted clock (bool).
+        perturbed: what the second build changed, for the report (list[str]).
     """
 
     identical: bool
@@ -58,6 +64,22 @@ class VerifyResult:
     second: BuildResult
     explanation: list[str]
     clock_shifted: bool
+    perturbed: list[str]
+
+
+class VerifyFailed(WheelhouseError):
+    """The first build passed but the perturbed second one failed: the build is not reproducible."""
+
+
+_PERTURBATIONS = [
+    "build and output directories",
+    "TZ",
+    "locale",
+    "umask 077",
+    "PYTHONHASHSEED",
+    "user name",
+    "CFLAGS and SOURCE_DATE_EPOCH in the caller's environment",
+]
 
 
 def _digest(data: bytes) -> str:
@@ -96,6 +118,10 @@ def explain(first: Path, second: Path) -> list[str]:
     return lines
 
 
+def _setup(result: BuildResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return result.environment, result.dynamic
+
+
 def verify(
     req: BuildRequest,
     out_dir: Path | None = None,
@@ -107,6 +133,11 @@ def verify(
 
     The first wheel is kept in ``out_dir`` when given; everything else lives in
     a temporary directory under ``workdir`` that is removed afterwards.
+
+    Raises:
+        WheelhouseError: the first build failed (its own error).
+        VerifyFailed: the first build passed, the perturbed one failed even
+            without the shifted clock.
     """
     progress = progress or Progress(verbosity=req.verbosity)
     with tempfile.TemporaryDirectory(prefix="wheelhouse-verify-", dir=workdir) as tmp:
@@ -115,35 +146,60 @@ def verify(
         first = build_wheel(
             req, out_dir or base / "first-output", debug_dir=base / "debug1", progress=progress
         )
-        shifted = find_faketime() is not None
-        perturbed = dataclasses.replace(req, clock_shift=CLOCK_SHIFT if shifted else None)
-        progress.phase(
-            req.sdist.name,
-            "verify: second build (other dirs, TZ, locale, umask, hash seed"
-            + (", clock +400 days)" if shifted else "; libfaketime absent, clock not shifted)"),
-        )
 
-        def perturbed_build(request: BuildRequest, output: Path) -> BuildResult:
+        def perturbed_build(shift: bool, output: str) -> BuildResult:
+            request = dataclasses.replace(req, clock_shift=CLOCK_SHIFT if shift else None)
+            progress.phase(
+                req.sdist.name,
+                "verify: second build ("
+                + ", ".join(_PERTURBATIONS)
+                + (", clock +400 days)" if shift else "; clock not shifted)"),
+            )
             return build_wheel(
                 request,
                 base / "second" / output,
-                debug_dir=base / "debug2",
+                debug_dir=base / output / "debug",
                 progress=progress,
                 worker_env=PERTURBED_ENV,
                 worker_umask=PERTURBED_UMASK,
             )
 
-        try:
-            second = perturbed_build(perturbed, Path("output-dir"))
-        except BuildFailed as exc:
-            if not shifted:
-                raise
-            # libfaketime occasionally breaks tools it is preloaded into (seen: EINVAL
-            # from subprocess in scikit-build-core); the first build passed, so retry
-            # without the shifted clock rather than call the sdist broken.
-            progress.warn(f"the build failed under a shifted clock ({exc.message}); retrying without it")
+        shifted = find_faketime() is not None
+        note = "" if shifted else "clock not shifted: libfaketime is not installed"
+        second: BuildResult | None = None
+        if shifted:
+            try:
+                second = perturbed_build(True, "shifted")
+            except WheelhouseError as exc:
+                # The first build passed: a failure under the shifted clock may be the
+                # clock tool's doing (it is preloaded into the build's processes).
+                note = f"clock not shifted: the build failed under the shifted clock ({exc.message})"
+            else:
+                if _setup(second) != _setup(first):
+                    note = (
+                        "clock not shifted: under the shifted clock the build set up another "
+                        f"environment ({', '.join(second.dynamic) or 'no dynamic requirements'} vs "
+                        f"{', '.join(first.dynamic) or 'no dynamic requirements'})"
+                    )
+                    second = None
+        if second is None:
+            if shifted:
+                progress.warn(f"{note}; building again without it")
             shifted = False
-            second = perturbed_build(req, Path("retry-output"))
+            try:
+                second = perturbed_build(False, "unshifted")
+            except WheelhouseError as exc:
+                raise VerifyFailed(
+                    f"{req.sdist.name}: the first build passed but the perturbed second build failed: "
+                    f"{exc.message}"
+                ) from None
         identical = first.sha256 == second.sha256 and first.wheel.name == second.wheel.name
         explanation = [] if identical else explain(first.wheel, second.wheel)
-        return VerifyResult(identical, first, second, explanation, shifted)
+        if _setup(first) != _setup(second):
+            explanation.insert(
+                0,
+                f"build environment: {', '.join(first.environment)} vs {', '.join(second.environment)}",
+            )
+            identical = False
+        perturbed = [*_PERTURBATIONS, "clock +400 days (Python processes)" if shifted else note]
+        return VerifyResult(identical, first, second, explanation, shifted, perturbed)

@@ -1,0 +1,61 @@
+"""The build worker: the process the front end starts inside the sandbox.
+
+Usage (internal): ``python -I -S -c BOOT ROOT REQUEST`` where ``BOOT``
+(:data:`BOOT`) puts the core's directories on ``sys.path`` and calls
+:func:`main`. ``ROOT`` is the fixed build root, ``REQUEST`` the JSON written
+by :mod:`wheelhouse.host.frontend`. It always writes ``ROOT/result.json``
+(through a temporary name) and exits 0 on success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from ..errors import WheelhouseError
+from .build import error_result, run_request
+
+__all__ = ["BOOT", "main", "parse_args"]
+
+#: The ``-c`` program that starts the worker: ``sys.argv[1]`` lists the
+#: directories (``os.pathsep``-separated) that hold the core's packages.
+BOOT = (
+    "import sys; sys.path[:0] = sys.argv[1].split(':'); del sys.argv[1]; "
+    "from wheelhouse.sandboxed.worker import main; sys.exit(main())"
+)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse the worker's command line."""
+    parser = argparse.ArgumentParser(prog="wheelhouse-worker")
+    parser.add_argument("root", type=Path, help="the fixed build root")
+    parser.add_argument("request", type=Path, help="the request JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one build; the outcome is in ``ROOT/result.json``; exit 0 on success."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    result_path: Path = args.root / "result.json"
+    try:
+        result = run_request(args.root, args.request)
+        code = 0
+    except WheelhouseError as exc:
+        result = error_result(exc)
+        code = 1
+    except Exception as exc:  # a bug: keep the traceback, still report
+        traceback.print_exc()
+        result = {"error": {"type": "WheelhouseError", "message": f"internal error: {exc!r}"}}
+        code = 3
+    tmp = result_path.with_name(f"result.json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(result))
+    tmp.replace(result_path)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
