@@ -1,11 +1,11 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
 VENV := .venv
 BIN := $(VENV)/bin
-LINT_PATHS := python tests benchmarks scripts rules
+LINT_PATHS := python tests benchmarks scripts rules examples
 BUILDIFIER := .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64
-STARLARK := MODULE.bazel BUILD.bazel rules toolchains python/BUILD.bazel tests/e2e tests/e2e_smoke tests/e2e_lock third_party
+STARLARK := MODULE.bazel BUILD.bazel rules toolchains platforms python/BUILD.bazel tests/e2e tests/e2e_smoke tests/e2e_lock examples third_party
 
-.PHONY: setup inputs demo test lint unit unit-debian integration e2e bench bench-lock clean
+.PHONY: setup inputs demo test lint unit unit-debian integration e2e bench bench-lock dist clean
 
 setup:
 	bash scripts/setup.sh
@@ -43,6 +43,10 @@ integration: inputs
 e2e: inputs
 	$(BIN)/pytest tests/bazel -s
 
+## The standalone workspaces under examples/, built and tested against a loopback index.
+examples: inputs
+	$(BIN)/pytest tests/bazel/test_examples.py -s
+
 ## pip wheel vs wheelhouse: reproducibility and wall time (a benchmark, not a test).
 bench: inputs
 	$(BIN)/python benchmarks/bench_build.py
@@ -50,6 +54,11 @@ bench: inputs
 ## The pylock extension on a synthetic 500-package x 5-wheel lock: evaluation and no-op build.
 bench-lock: inputs
 	$(BIN)/python benchmarks/bench_lock.py
+
+## The release archive dist/rules_wheelhouse-<version>.tar.gz (+ .sha256), byte for byte reproducible;
+## prints its sha256, SRI integrity and an archive_override snippet.
+dist:
+	python3 scripts/dist.py
 
 clean:
 	rm -rf $(VENV) .venv-debian .cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,8 @@
 """The ``wheelhouse`` command.
 
 ``wheelhouse build-wheel SDIST --find-links DIR -o OUTDIR`` builds one
-reproducible wheel in the sandbox and prints ``<path> sha256=<hex>``.
+reproducible wheel in the sandbox and prints ``<path> sha256=<hex>`` (not
+with ``-qq``, as in a Bazel action, which must print nothing on success).
 ``wheelhouse verify SDIST --find-links DIR`` builds it twice under
 perturbation and exits 0 only when both wheels are byte-identical.
 ``wheelhouse install --dest DIR WHEEL...`` installs wheels into a
@@ -73,12 +74,20 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
 
 def _verbosity_options(parser: argparse.ArgumentParser, top: bool) -> None:
     """``-q``/``-v``, accepted before the command (``top``) and after it."""
-    default = False if top else argparse.SUPPRESS
+    default = 0 if top else argparse.SUPPRESS
     parser.add_argument(
-        "-q", "--quiet", action="store_true", default=default, help="print only the result and errors"
+        "-q",
+        "--quiet",
+        action="count",
+        default=default,
+        help="print only the result and errors; twice (-qq): only errors",
     )
     parser.add_argument(
-        "-v", "--verbose", action="store_true", default=default, help="stream the backend's full output"
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="stream the backend's full output",
     )
 
 
@@ -187,6 +196,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="processes and threads a build may run, where a pids cgroup can be made "
         f"(default {DEFAULT_MAX_PROCESSES})",
     )
+    parser.add_argument(
+        "--missing-hint",
+        default="",
+        metavar="TEXT",
+        help="advice printed when a build requirement is missing, instead of the pip download line "
+        "(the Bazel rules name the attribute to change)",
+    )
     _verbosity_options(parser, top=False)
 
 
@@ -286,6 +302,7 @@ def request_from_args(args: argparse.Namespace) -> BuildRequest:
         max_members=args.max_members,
         max_processes=args.max_processes,
         ro_binds=tuple(p.absolute() for p in args.ro_binds),
+        missing_fix=args.missing_hint,
     )
 
 
@@ -348,7 +365,8 @@ def _run(args: argparse.Namespace) -> int:
                 log_file=args.log_file.absolute() if args.log_file else None,
                 progress=progress,
             )
-            print(f"{result.wheel} sha256={result.sha256}")
+            if args.quiet < 2:
+                print(f"{result.wheel} sha256={result.sha256}")
             return 0
         outcome = verify(req, args.output_dir.absolute() if args.output_dir else None, progress=progress)
     except WheelhouseError as exc:

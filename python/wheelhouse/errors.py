@@ -60,18 +60,22 @@ class MissingBuildRequirement(WheelhouseError):
     """A build requirement that no wheel in the ``--find-links`` directories satisfies.
 
     ``fix`` replaces the default advice (a ``pip download`` line) where the
-    caller knows better, e.g. the Bazel rules name the attribute to change.
+    caller knows better, e.g. the Bazel rules name the target and attribute
+    to change; ``searched`` then lists the wheels that were there.
     """
 
     def __init__(self, requirement: str, sdist: str, searched: list[Path], fix: str = "") -> None:
-        dirs = ", ".join(str(d) for d in searched) or "(none given)"
-        advice = fix or (
-            "add a matching wheel to one of them "
-            f"(e.g. `pip download --only-binary :all: -d DIR '{requirement}'`)"
-        )
-        super().__init__(
-            f"{sdist}: no wheel satisfies build requirement {requirement!r} in --find-links {dirs}; {advice}"
-        )
+        if fix:
+            names = ", ".join(p.name for p in searched) or "no wheels at all"
+            message = f"{sdist}: no wheel satisfies build requirement {requirement!r} among {names}; {fix}"
+        else:
+            dirs = ", ".join(str(d) for d in searched) or "(none given)"
+            message = (
+                f"{sdist}: no wheel satisfies build requirement {requirement!r} in --find-links {dirs}; "
+                "add a matching wheel to one of them "
+                f"(e.g. `pip download --only-binary :all: -d DIR '{requirement}'`)"
+            )
+        super().__init__(message)
         self.requirement = requirement
 
 

@@ -1,7 +1,6 @@
 """The `wheelhouse` module extension: indexes, the local toolchain, and pylock.toml hubs."""
 
-load(":core_wheels.bzl", "CORE_WHEELS")
-load(":index_file.bzl", "wheelhouse_file")
+load(":core_wheels.bzl", "wheelhouse_core_wheels")
 load(":local_toolchain.bzl", "local_python_toolchain")
 load(":lock_hub.bzl", "LOCK_TAGS", "lock_hubs")
 load(":toolchain.bzl", "DEFAULT_TOOLS_PATH")
@@ -22,16 +21,12 @@ def _wheelhouse_impl(mctx):
             if mod.is_root or python == None:
                 python = tag.python
                 tools_path = tag.tools_path
-    labels = []
-    for pin in CORE_WHEELS:
-        name = "wheelhouse_core_" + pin.name
-        wheelhouse_file(name = name, filename = pin.filename, sha256 = pin.sha256, indexes = indexes, mirrors = mirrors)
-        labels.append("@{}//file".format(name))
+    wheelhouse_core_wheels(name = "wheelhouse_core_wheels", indexes = indexes, mirrors = mirrors)
     local_python_toolchain(
         name = "wheelhouse_local_python",
         python = python or "python3",
         tools_path = tools_path or DEFAULT_TOOLS_PATH,
-        core_wheels = labels,
+        core_wheels = ["@wheelhouse_core_wheels//:wheels"],
     )
     lock_hubs(mctx, python = python or "python3", indexes = indexes, mirrors = mirrors)
 

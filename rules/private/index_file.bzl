@@ -32,14 +32,13 @@ def _fetch(rctx, url, output):
     result = rctx.execute([python, "-I", rctx.path(rctx.attr._fetch_page), url, output], timeout = 120)
     return result.stdout.strip() if result.return_code == 0 else None
 
-def _try(rctx, url, notes):
-    """Downloads `url` checked against the pinned sha256; True on success.
+def _try(rctx, url, filename, sha256, output, notes):
+    """Downloads `url` checked against `sha256` to `output`; True on success.
 
     A file that arrives with other bytes is fatal (never a reason to try the
     next source): it names the file, the URL and both hashes.
     """
-    filename = rctx.attr.filename
-    got = rctx.download(url = url, output = "file/" + filename, sha256 = rctx.attr.sha256, allow_fail = True)
+    got = rctx.download(url = url, output = output, sha256 = sha256, allow_fail = True)
     if got.success:
         return True
     actual = _fetch(rctx, url, "mismatch/" + filename)
@@ -49,13 +48,12 @@ def _try(rctx, url, notes):
             filename,
             url,
             actual,
-            rctx.attr.sha256,
+            sha256,
         ))
     notes.append("{} (download failed)".format(url))
     return False
 
-def _index_urls(rctx, i, index, notes):
-    filename = rctx.attr.filename
+def _index_urls(rctx, i, index, filename, notes):
     page = index.rstrip("/") + "/" + project_of(filename) + "/"
     if _fetch(rctx, page, "pages/{}.html".format(i)) == None:
         notes.append("{} (index page not found)".format(page))
@@ -66,24 +64,49 @@ def _index_urls(rctx, i, index, notes):
         notes.append("{} (no link to {})".format(page, filename))
     return [urljoin(page, link.split("#")[0]) for link in links]
 
+def fetch_artifact(rctx, *, filename, sha256, urls, indexes, mirrors, output):
+    """Downloads one artifact, checked against its sha256: the URLs, then each index, then each mirror.
+
+    Args:
+      rctx: the repository_ctx.
+      filename: str, the artifact's file name (how indexes and mirrors know it).
+      sha256: str, its hex sha256.
+      urls: list[str], tried first.
+      indexes: list[str], simple index base URLs (PEP 691/503), in priority order.
+      mirrors: list[str], flat `<url>/<file name>` directories, tried last.
+      output: str, where to write it in the repository.
+    Returns:
+      list[str]: empty when fetched; otherwise what was tried and why it failed.
+    """
+    notes = []
+    for url in urls:
+        if _try(rctx, url, filename, sha256, output, notes):
+            return []
+    for i, index in enumerate(indexes):
+        for url in _index_urls(rctx, i, index, filename, notes):
+            if _try(rctx, url, filename, sha256, output, notes):
+                return []
+    for mirror in mirrors:
+        if _try(rctx, mirror.rstrip("/") + "/" + filename, filename, sha256, output, notes):
+            return []
+    return notes or ["no URL, index or mirror configured"]
+
 def _wheelhouse_file_impl(rctx):
     filename = rctx.attr.filename
-    notes = []
-    found = False
-    for url in rctx.attr.urls:
-        found = found or _try(rctx, url, notes)
-    for i, index in enumerate(rctx.attr.indexes):
-        if found:
-            break
-        for url in _index_urls(rctx, i, index, notes):
-            found = found or _try(rctx, url, notes)
-    for mirror in rctx.attr.mirrors:
-        found = found or _try(rctx, mirror.rstrip("/") + "/" + filename, notes)
-    if not found:
+    notes = fetch_artifact(
+        rctx,
+        filename = filename,
+        sha256 = rctx.attr.sha256,
+        urls = rctx.attr.urls,
+        indexes = rctx.attr.indexes,
+        mirrors = rctx.attr.mirrors,
+        output = "file/" + filename,
+    )
+    if notes:
         fail("wheelhouse: cannot fetch {} (sha256 {}); tried: {}. Configure where it lives with wheelhouse.index(url = ...) or wheelhouse.mirror(url = ...) in MODULE.bazel".format(
             filename,
             rctx.attr.sha256,
-            "; ".join(notes) or "no URL, index or mirror configured",
+            "; ".join(notes),
         ))
     rctx.file("file/BUILD.bazel", _BUILD.format(filename = filename))
     rctx.file("BUILD.bazel", "")

@@ -6,15 +6,20 @@ For each `wheelhouse.lock(name, lock)`:
   the standard library only;
 - every artifact chosen for some target becomes one `wheelhouse_file`
   repository named by its sha256 (`wheelhouse_<sha256>`), fetched lazily;
-- `@<name>` (hub) and `@<name>__graph` are written by `lock_repos.bzl`.
-Overrides name packages of the lock; unknown names fail here, with the fix.
+- `@<name>` (hub) and `@<name>__graph` are written by `lock_repos.bzl`:
+  `@<name>//<project>` is the library and `@<name>//<project>/wheel` the chosen
+  wheel, `<project>` PEP 503 normalized (`python-dateutil`) or, for a name
+  with `-`, spelled with `_` (`python_dateutil`).
+Every project name must be a valid normalized name (the helpers' names rely on
+it: `plan.bzl`'s `hub_packages`, `graph_target_names`). Overrides name packages
+of the lock; unknown names fail here, with the fix.
 """
 
 load(":index_file.bzl", "wheelhouse_file")
 load(":interpreter.bzl", "find_interpreter")
 load(":lock_repos.bzl", "wheelhouse_graph", "wheelhouse_hub")
 load(":pep503.bzl", "normalize_name")
-load(":plan.bzl", "CPU_CONSTRAINTS", "choose", "make_targets")
+load(":plan.bzl", "CPU_CONSTRAINTS", "choose", "is_project_name", "make_targets")
 load(":versions.bzl", "specifier_contains")
 
 _HOST = "import json, platform, sys; print(json.dumps({'version': '.'.join(map(str, sys.version_info[:3])), 'arch': platform.machine()}))"
@@ -27,7 +32,7 @@ _lock = tag_class(
         "python_versions": attr.string_list(doc = "list[str]: CPython versions (`X.Y`) to choose artifacts for; default: the toolchain interpreter's."),
         "platforms": attr.string_list(doc = "list[str]: `linux_x86_64` and/or `linux_aarch64`; default: the host's."),
         "glibc": attr.string(default = "2.28", doc = "str: the oldest glibc the targets run on; manylinux wheels up to it are accepted."),
-        "build_from_source": attr.bool(doc = "bool: build every package that has an sdist from it, instead of using its wheels."),
+        "build_from_source": attr.bool(doc = "bool: build every package that has an sdist from it, instead of using its wheels, on the toolchain's own target; other targets use the locked wheel (or fail without one)."),
     },
 )
 
@@ -36,7 +41,7 @@ _package = tag_class(
     attrs = {
         "name": attr.string(mandatory = True, doc = "str: the package's name in the lock."),
         "hub": attr.string(doc = "str: which `lock` it belongs to; may be omitted when there is one."),
-        "build_from_source": attr.bool(doc = "bool: build it from its sdist on every target."),
+        "build_from_source": attr.bool(doc = "bool: build it from its sdist on the toolchain's own target; other targets use its best locked wheel (without one, it is unavailable there)."),
         "build_requires": attr.string_list(doc = "list[str]: packages of the same lock its sdist needs to build (their dependencies follow)."),
         "build_deps": attr.label_list(doc = "list[Label]: extra build-environment wheels (`.whl` files or `py_wheel_dep` targets)."),
         "patches": attr.label_list(doc = "list[Label]: patches applied with `patch -p1` before building."),
@@ -112,6 +117,8 @@ def _one_hub(mctx, tag, overrides, python, host, files):
     lock = json.decode(result.stdout)
     entries = {}
     for i, entry in enumerate(lock["packages"]):
+        if not is_project_name(entry["name"]):
+            fail("wheelhouse: {} has a package named {}, which is not a valid project name (letters, digits and `-`, `_`, `.` between them); fix the lock".format(lock_label, repr(entry["name"])))
         entry["_id"] = i
         entries.setdefault(entry["name"], []).append(entry)
     _check_overrides(lock_label, overrides, entries)
@@ -134,7 +141,7 @@ def _one_hub(mctx, tag, overrides, python, host, files):
         per_target = {}
         for target in targets:
             choice = choose(group, target, override.build_from_source if override else False, tag.build_from_source)
-            out = {"kind": choice["kind"], "reason": choice.get("reason", "")}
+            out = {"kind": choice["kind"], "reason": choice.get("reason", ""), "note": choice.get("note", "")}
             if "file" in choice:
                 f = choice["file"]
                 repo = "wheelhouse_" + f["sha256"]

@@ -10,6 +10,13 @@ WheelInfo = provider(
     },
 )
 
+WheelSetInfo = provider(
+    doc = "The wheels of a library and of everything it needs at run time (its closure), for building against it.",
+    fields = {
+        "wheels": "depset[File]: `.whl` files and `py_wheel_dep` wheel directories (each holding one wheel).",
+    },
+)
+
 WheelhouseToolchainInfo = provider(
     doc = "What a wheel build action needs: the interpreter, the core, the tools.",
     fields = {
@@ -27,8 +34,7 @@ WheelReproInfo = provider(
     doc = "Everything needed to rebuild a py_wheel_dep outside its action (for wheel_repro_test).",
     fields = {
         "sdist": "File: the source distribution.",
-        "build_dep_dirs": "list[File]: directories of build-dependency wheels.",
-        "build_dep_files": "list[File]: build-dependency .whl files.",
+        "build_deps": "depset[File]: the build environment's wheels: `.whl` files and wheel directories.",
         "patches": "list[File]: patches, in order.",
         "env": "dict[str, str]: extra backend environment.",
         "config_settings": "dict[str, str]: PEP 517 config settings.",

@@ -3,7 +3,7 @@
 load(":actions/build.bzl", "register_wheel_build_action")
 load(":providers.bzl", "WheelInfo", "WheelReproInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
-load(":wheels.bzl", "split_wheel_targets")
+load(":wheels.bzl", "collect_wheels")
 
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz")
 
@@ -37,11 +37,9 @@ def _check(ctx):
 def _py_wheel_dep_impl(ctx):
     _check(ctx)
     tc = ctx.toolchains[TOOLCHAIN_TYPE].wheelhouse
-    dirs, files = split_wheel_targets(ctx, ctx.attr.build_deps, "build_deps")
     spec = WheelReproInfo(
         sdist = ctx.file.sdist,
-        build_dep_dirs = dirs,
-        build_dep_files = files,
+        build_deps = collect_wheels(ctx, ctx.attr.build_deps, "build_deps"),
         patches = ctx.files.patches,
         env = ctx.attr.env,
         config_settings = ctx.attr.config_settings,
@@ -70,8 +68,10 @@ py_wheel_dep = rule(
 
 The action runs `wheelhouse build-wheel` with the sdist and the build
 dependencies' wheels as its only inputs, the network blocked, at a fixed path,
-so the wheel is byte-for-byte the same on every machine and a remote-cache hit
-everywhere after the first build.
+the backend in the core's bubblewrap sandbox, so the wheel is byte-for-byte the
+same on every machine and a remote-cache hit everywhere after the first build.
+It prints nothing on success (the backend log is in output group `build_log`);
+a missing build requirement names this target and what to add to `build_deps`.
 
 Output: a directory `<name>.wheel/` holding the one wheel under its PEP 427
 name (`DefaultInfo`, `WheelInfo.wheel_dir`). Output groups: `build_log`, and
@@ -79,7 +79,7 @@ name (`DefaultInfo`, `WheelInfo.wheel_dir`). Output groups: `build_log`, and
 """,
     attrs = {
         "sdist": attr.label(mandatory = True, allow_single_file = True, doc = "Label: the sdist file (.tar.gz or .zip)."),
-        "build_deps": attr.label_list(doc = "list[Label]: wheels of the build environment: `py_wheel_dep` targets or `.whl` files (checked at analysis time).", allow_files = True),
+        "build_deps": attr.label_list(doc = "list[Label]: wheels of the build environment: `py_wheel_dep` targets, `.whl` files, or libraries such as a lock hub's `@pypi//hatchling` (which bring their run-time dependencies); checked at analysis time.", allow_files = True),
         "patches": attr.label_list(allow_files = True, doc = "list[Label]: patches applied with `patch -p1` in the extracted source tree, in order."),
         "env": attr.string_dict(doc = "dict[str, str]: extra environment for the build backend."),
         "config_settings": attr.string_dict(doc = "dict[str, str]: PEP 517 config settings."),

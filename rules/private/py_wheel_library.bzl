@@ -2,8 +2,9 @@
 
 load("@rules_python//python:defs.bzl", "PyInfo")
 load(":actions/install.bzl", "register_install_action")
+load(":providers.bzl", "WheelSetInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
-load(":wheels.bzl", "split_wheel_targets")
+load(":wheels.bzl", "collect_wheels")
 
 def _import_path(ctx, tree):
     # PyInfo.imports are relative to the runfiles root: "<repo>/<path>".
@@ -14,17 +15,19 @@ def _import_path(ctx, tree):
 
 def _py_wheel_library_impl(ctx):
     tc = ctx.toolchains[TOOLCHAIN_TYPE].wheelhouse
-    wheel_dirs, wheel_files = split_wheel_targets(ctx, ctx.attr.wheels, "wheels")
-    if not wheel_dirs and not wheel_files:
+    wheels = collect_wheels(ctx, ctx.attr.wheels, "wheels")
+    if not ctx.attr.wheels:
         fail("{}: `wheels` is empty; list at least one py_wheel_dep target or .whl file".format(ctx.label))
     tree = ctx.actions.declare_directory(ctx.label.name + ".site")
-    register_install_action(ctx, tc = tc, wheel_dirs = wheel_dirs, wheel_files = wheel_files, tree = tree)
+    register_install_action(ctx, tc = tc, wheels = wheels, tree = tree)
     deps = [d[PyInfo] for d in ctx.attr.deps]
     runfiles = ctx.runfiles(files = [tree])
     for dep in ctx.attr.deps:
         runfiles = runfiles.merge(dep[DefaultInfo].default_runfiles)
+    closure = depset(transitive = [wheels] + [d[WheelSetInfo].wheels for d in ctx.attr.deps if WheelSetInfo in d])
     return [
         DefaultInfo(files = depset([tree]), runfiles = runfiles),
+        WheelSetInfo(wheels = closure),
         PyInfo(
             transitive_sources = depset([tree], transitive = [d.transitive_sources for d in deps]),
             imports = depset([_import_path(ctx, tree)], transitive = [d.imports for d in deps]),
@@ -38,6 +41,9 @@ py_wheel_library = rule(
     doc = """Installs wheels with `installer` (in a `WheelhouseInstall` action) into a
 tree artifact and provides `PyInfo`, so `py_library`, `py_binary` and `py_test`
 can depend on it. No bytecode is compiled: the tree depends only on the wheels.
+
+It also provides `WheelSetInfo` (its wheels and those of its `deps`), so a
+`py_wheel_dep` can take it in `build_deps` and get the whole closure.
 """,
     attrs = {
         "wheels": attr.label_list(mandatory = True, allow_files = True, doc = "list[Label]: `py_wheel_dep` targets or `.whl` files, installed together."),

@@ -14,10 +14,9 @@ def _wheel_repro_test_impl(ctx):
     tc = ctx.toolchains[TOOLCHAIN_TYPE].wheelhouse
     dep = ctx.attr.wheel[WheelReproInfo]
     words = [tc.python, "-m", "wheelhouse", "verify", _runfiles_path(dep.sdist)]
-    for d in dep.build_dep_dirs:
-        words += ["--find-links", _runfiles_path(d)]
-    for f in dep.build_dep_files:
-        words += ["--wheel", _runfiles_path(f)]
+    build_deps = dep.build_deps.to_list()  # one build environment: a handful of wheels
+    for f in build_deps:
+        words += ["--find-links" if f.is_directory else "--wheel", _runfiles_path(f)]
     for p in dep.patches:
         words += ["--patch", _runfiles_path(p)]
     for key in sorted(dep.config_settings):
@@ -46,7 +45,7 @@ def _wheel_repro_test_impl(ctx):
         ]),
         is_executable = True,
     )
-    files = [dep.sdist] + dep.build_dep_dirs + dep.build_dep_files + dep.patches + [tc.core_site]
+    files = [dep.sdist] + build_deps + dep.patches + [tc.core_site]
     runfiles = ctx.runfiles(files = files, transitive_files = tc.core_srcs)
     return [DefaultInfo(executable = script, runfiles = runfiles)]
 

@@ -50,6 +50,7 @@ def write_index(root: Path, files: Sequence[Path]) -> Path:
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text("<!DOCTYPE html><html><body>\n" + "<br>\n".join(sorted(links)) + "\n</body></html>\n")
     names = "".join(f'<a href="{p}/">{p}</a>\n' for p in sorted(projects))
+    (root / "simple").mkdir(parents=True, exist_ok=True)
     (root / "simple" / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{names}</body></html>\n")
     return root
 

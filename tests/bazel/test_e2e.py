@@ -36,14 +36,20 @@ TEMPLATE_INDEX = "http://127.0.0.1:38451"
 WHEELS = ("cext", "flit_core", "markupsafe", "pyyaml", "tomli")
 
 
-def make_copy(dest: Path, index_url: str, template: Path = TEMPLATE) -> Path:
-    """Copy an e2e workspace to ``dest`` (inside the repo), fixing relative paths and the index URL."""
+def make_copy(
+    dest: Path, index_url: str, template: Path = TEMPLATE, placeholder: str = TEMPLATE_INDEX
+) -> Path:
+    """Copy a workspace two levels below the repo to ``dest`` (inside the repo).
+
+    Relative paths are fixed, and ``placeholder`` (the index's base URL in the
+    template) becomes ``index_url``.
+    """
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(template, dest, ignore=shutil.ignore_patterns("bazel-*"))
     up = os.path.relpath(REPO, dest)
     module = (dest / "MODULE.bazel").read_text()
-    module = module.replace('path = "../..', f'path = "{up}').replace(TEMPLATE_INDEX, index_url)
+    module = module.replace('path = "../..', f'path = "{up}').replace(placeholder, index_url)
     (dest / "MODULE.bazel").write_text(module)
     (dest / ".bazelrc").write_text(f"import %workspace%/{up}/third_party/bazel_stubs/bazelrc\n")
     return dest
@@ -155,9 +161,11 @@ def test_two_copies_identical_wheels_and_remote_cache_hits(index_url: str, remot
     try:
         cache_flags = [f"--remote_cache={remote_cache}", "--remote_upload_local_results"]
         log_a = WORK / "first-exec.json"
-        _, report["cold_build_s"] = first.run(
+        cold, report["cold_build_s"] = first.run(
             "build", "//...", *cache_flags, f"--execution_log_json_file={log_a}"
         )
+        # Quiet success: a wheel build prints nothing, so Bazel shows no "From Building wheel" block.
+        assert "From Building wheel" not in cold.stderr, cold.stderr[-3000:]
         _, report["warm_noop_build_s"] = first.run("build", "//...", *cache_flags)
         first.run("test", "//...", *cache_flags, "--test_output=errors")
         digests_a = first.wheel_digests()
@@ -224,6 +232,50 @@ def test_analysis_errors_say_what_to_do(index_url: str) -> None:
             assert message in proc.stderr, proc.stderr[-3000:]
     finally:
         bazel.shutdown()
+
+
+def test_missing_build_requirement_names_the_target_and_the_fix(index_url: str) -> None:
+    bazel = Bazel(make_copy(WORK / "errors" / "ws", index_url), WORK / "out-a", "UTC", "carol", 0o022)
+    try:
+        proc = subprocess.run(
+            [str(BAZEL), "build", "//bad:missing_build_requirement"],
+            cwd=bazel.workspace,
+            env=bazel.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+    finally:
+        bazel.shutdown()
+    assert proc.returncode != 0
+    line = next(ln for ln in proc.stderr.splitlines() if "wheelhouse: error:" in ln)
+    assert "no wheel satisfies build requirement 'flit_core" in line, line
+    assert "among setuptools-84.2.1-py3-none-any.whl" in line, line
+    assert "add a target that provides it to build_deps of @@//bad:missing_build_requirement" in line, line
+    assert "pip download" not in line
+
+
+def test_missing_core_wheels_are_named_at_once(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """An index without the toolchain's own wheels: one error lists all four, with versions."""
+    empty = write_index(tmp_path_factory.mktemp("empty-index"), [])
+    with serve_directory(empty) as url:
+        bazel = Bazel(make_copy(WORK / "no-core" / "ws", url), WORK / "out-a", "UTC", "judy", 0o022)
+        try:
+            proc = subprocess.run(
+                [str(BAZEL), "build", "--keep_going", "//:flit_core"],
+                cwd=bazel.workspace, env=bazel.env, capture_output=True, text=True, timeout=600, check=False,
+            )  # fmt: skip
+        finally:
+            bazel.shutdown()
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if "the toolchain runs the wheelhouse core" in ln]
+    assert lines, proc.stderr[-3000:]
+    line = lines[0]
+    assert "4 of 4 are missing" in line, line
+    for name in ("packaging-26.3-", "installer-1.1.0-", "build-1.6.1-", "pyproject_hooks-1.3.3-"):
+        assert name in line, line
+    assert "pip download --no-deps --only-binary :all: -d DIR packaging==26.3" in line, line
 
 
 def test_smoke_workspace_namespaces_inside_actions() -> None:

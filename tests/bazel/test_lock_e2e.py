@@ -119,7 +119,7 @@ def test_lock_hub_builds_and_imports(index: tuple[str, list[str], Path]) -> None
         assert "+wh1" in built[0], built  # markupsafe's local_version override
         # The same lock on another target platform, chosen by select() at analysis time.
         aarch64 = bazel.run(
-            "cquery", "--platforms=//:linux_aarch64", "@pypi//msgpack:wheel", "--output=files"
+            "cquery", "--platforms=//:linux_aarch64", "@pypi//msgpack/wheel", "--output=files"
         )[0]
         assert re.search(
             r"msgpack-1\.2\.4-cp314-cp314-manylinux2014_aarch64\.[^/]*\.whl$", aarch64.stdout.strip()
@@ -157,7 +157,7 @@ def test_tampered_file_is_refused(index: tuple[str, list[str], Path], tmp_path: 
         workspace = make_workspace(WORK / "ws-tampered", evil, tmp_path / "pylock.toml")
         bazel = Bazel(workspace, _fresh(WORK / "out-tampered"), "UTC", "erin", 0o022)
         try:
-            _expect_failure(bazel, "@pypi//six:wheel", victim.name, f"{evil}/files/{victim.name}", bad, good)
+            _expect_failure(bazel, "@pypi//six/wheel", victim.name, f"{evil}/files/{victim.name}", bad, good)
         finally:
             bazel.shutdown()
 
@@ -178,7 +178,7 @@ def test_mirror_serves_files_when_lock_urls_are_gone(
     bazel = Bazel(workspace, _fresh(WORK / "out-mirror"), "UTC", "erin", 0o022)
     try:
         requests.clear()
-        bazel.run("build", "@pypi//six:wheel", "@pypi//msgpack:wheel")
+        bazel.run("build", "@pypi//six/wheel", "@pypi//msgpack/wheel")
         assert any(p.startswith("/files/six-1.17.0-") for p in requests), requests
         assert not [p for p in requests if p.startswith("/simple/")], "no index is configured"
     finally:

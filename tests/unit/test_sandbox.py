@@ -27,13 +27,13 @@ from pathlib import Path
 import pytest
 
 import wheelhouse
-from hostile import SETUP_PY_WRITER, hostile
 from wheelhouse import BuildRequest, build_wheel
 from wheelhouse.errors import BuildFailed, LimitExceeded, SandboxError
 from wheelhouse.host import sandbox
 from wheelhouse.progress import QUIET
 
 from conftest import MakeSdist, quiet
+from hostile import SETUP_PY_WRITER, hostile
 
 pytestmark = pytest.mark.skipif(sandbox.find_bwrap() is None, reason="bubblewrap is not installed")
 

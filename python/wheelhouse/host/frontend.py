@@ -392,6 +392,8 @@ def _collect(
             raise BuildFailed(message, error.get("log_tail", []), log_path)
         if kind == "MissingBuildRequirement" and "requirement" in error:
             searched = [*req.find_links, *req.wheels]
+            if req.missing_fix:  # name the wheels that were there, not the directories
+                searched = sorted({w for d in req.find_links for w in d.glob("*.whl")} | set(req.wheels))
             raise MissingBuildRequirement(error["requirement"], req.sdist.name, searched, req.missing_fix)
         raise _ERROR_TYPES.get(kind, WheelhouseError)(error["message"])
     name = collect.checked_wheel_name(result["wheel"], info.name)

@@ -1,6 +1,7 @@
 """The wheel build action."""
 
 load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE", "wheelhouse_env", "wheelhouse_inputs")
+load("//rules/private:wheels.bzl", "wheel_flag")
 
 # Execution requirements of a wheel build.
 BUILD_EXECUTION_REQUIREMENTS = {
@@ -20,7 +21,9 @@ def register_wheel_build_action(ctx, *, tc, spec, wheel_dir, log, debug_dir):
       debug_dir: File (directory) or None, receives split debug files.
     """
     args = ctx.actions.args()
-    args.add_all(["-m", "wheelhouse", "build-wheel", "-q"])
+
+    # -qq: nothing on stdout/stderr on success, so Bazel prints no "From Building wheel" block.
+    args.add_all(["-m", "wheelhouse", "build-wheel", "-qq"])
     args.add(spec.sdist)
     args.add("--output-dir", wheel_dir.path)
     args.add("--log-file", log)
@@ -28,8 +31,11 @@ def register_wheel_build_action(ctx, *, tc, spec, wheel_dir, log, debug_dir):
     args.add("--debug", spec.debug)
     if debug_dir:
         args.add("--debug-dir", debug_dir.path)
-    args.add_all(spec.build_dep_dirs, before_each = "--find-links", expand_directories = False)
-    args.add_all(spec.build_dep_files, before_each = "--wheel")
+    args.add_all(spec.build_deps, map_each = wheel_flag, expand_directories = False)
+    args.add("--missing-hint", (
+        "add a target that provides it to build_deps of {}: its wheel, a py_wheel_dep, or a lock hub " +
+        "library such as @pypi//<name>, which brings its own run-time dependencies"
+    ).format(ctx.label))
     args.add_all(spec.patches, before_each = "--patch")
     for key in sorted(spec.config_settings):
         args.add("--config-setting", "{}={}".format(key, spec.config_settings[key]))
@@ -44,8 +50,8 @@ def register_wheel_build_action(ctx, *, tc, spec, wheel_dir, log, debug_dir):
         executable = tc.python,
         arguments = [args],
         inputs = depset(
-            [spec.sdist] + spec.build_dep_dirs + spec.build_dep_files + spec.patches,
-            transitive = [wheelhouse_inputs(tc)],
+            [spec.sdist] + spec.patches,
+            transitive = [spec.build_deps, wheelhouse_inputs(tc)],
         ),
         outputs = outputs,
         env = wheelhouse_env(tc),
