@@ -22,7 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_e2e import BAZEL, Bazel, _fresh, make_copy
-from test_lock_e2e import uv
+from test_lock_e2e import lock_with_uv
 
 from inputs import REPO, fetch_e2e, fetch_lock_e2e
 from servers import nginx_cache, serve_directory, write_index
@@ -57,11 +57,7 @@ def test_hand_written(index_url: str) -> None:
 
 def test_pylock(index_url: str) -> None:
     workspace = make_copy(WORK / "pylock", index_url, EXAMPLES / "pylock", PLACEHOLDER)
-    subprocess.run(
-        [uv(), "pip", "compile", "-q", "requirements.in", "--universal", "--python-version", "3.14",
-         "--no-python-downloads", "--no-cache", "--index-url", f"{index_url}/simple", "-o", "pylock.toml"],
-        cwd=workspace, check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+    lock_with_uv(workspace, index_url, requirements=None)
     bazel = Bazel(workspace, _fresh(WORK / "out-pylock"), "UTC", "grace", 0o022)
     try:
         out = bazel.run("run", "//:main")[0].stdout

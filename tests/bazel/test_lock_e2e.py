@@ -42,9 +42,14 @@ def uv() -> str:
     return shutil.which("uv") or str(Path(sys.executable).parent / "uv")
 
 
-def lock_with_uv(directory: Path, index_url: str) -> Path:
-    """``uv pip compile`` the requirements against the loopback index into pylock.toml."""
-    (directory / "requirements.in").write_text(REQUIREMENTS)
+def lock_with_uv(directory: Path, index_url: str, requirements: str | None = REQUIREMENTS) -> Path:
+    """``uv pip compile`` requirements.in against the loopback index into pylock.toml.
+
+    ``requirements`` is written to requirements.in first, unless it is None
+    (the directory has its own). ``index_url`` is the base of ``/simple``.
+    """
+    if requirements is not None:
+        (directory / "requirements.in").write_text(requirements)
     subprocess.run(
         [uv(), "pip", "compile", "-q", "requirements.in", "--universal", "--python-version", "3.14",
          "--no-python-downloads", "--no-cache", "--index-url", f"{index_url}/simple",

@@ -19,7 +19,6 @@ import hashlib
 import io
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import zipfile
@@ -31,7 +30,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_e2e import Bazel, _fresh, make_copy
-from test_lock_e2e import uv
+from test_lock_e2e import lock_with_uv
 
 from inputs import DATA, REPO, fetch, fetch_lock_e2e, find_file, read_pins
 from servers import serve_directory, write_index
@@ -158,14 +157,7 @@ def index() -> Iterator[str]:
 
 def lock_names(directory: Path, index_url: str) -> Path:
     """``uv pip compile`` every project (and flit_core, to build ``sdist``) into pylock.toml."""
-    (directory / "requirements.in").write_text("".join(f"{n}\n" for n in [*PROJECTS, "flit-core"]))
-    subprocess.run(
-        [uv(), "pip", "compile", "-q", "requirements.in", "--universal", "--python-version", "3.14",
-         "--no-python-downloads", "--no-cache", "--index-url", f"{index_url}/names/simple",
-         "-o", "pylock.toml"],
-        cwd=directory, check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
-    return directory / "pylock.toml"
+    return lock_with_uv(directory, f"{index_url}/names", "".join(f"{n}\n" for n in [*PROJECTS, "flit-core"]))
 
 
 def test_project_names_never_collide_with_the_hubs_own(index: str) -> None:

@@ -24,7 +24,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_e2e import Bazel, _fresh
-from test_lock_e2e import uv
+from test_lock_e2e import lock_with_uv
 
 from inputs import REPO, fetch_e2e, fetch_lock_e2e
 from readme import snippets
@@ -129,11 +129,7 @@ def test_pylock_hub_from_the_readme(outside: Path, release: tuple[Path, str, Pat
             ".bazelrc": got["examples/hand_written/.bazelrc"],
         },
     )
-    subprocess.run(
-        [uv(), "pip", "compile", "-q", "requirements.in", "--universal", "--python-version", "3.14",
-         "--no-python-downloads", "--no-cache", "--index-url", f"{index_url}/simple", "-o", "pylock.toml"],
-        cwd=ws, check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+    lock_with_uv(ws, index_url, requirements=None)
     bazel = Bazel(ws, _fresh(outside / "out-hub"), "UTC", "ivan", 0o022)
     try:
         out = bazel.run("run", "//:main")[0].stdout
