@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import re
 import signal
 import zipfile
 from collections.abc import Callable, Iterator
@@ -202,7 +203,7 @@ def test_missing_requirement_gives_the_callers_fix(make_sdist: MakeSdist, tmp_pa
     other = tmp_path / "other"
     other.mkdir()
     (other / "hatchling-1.0-py3-none-any.whl").write_bytes(b"")
-    with pytest.raises(MissingBuildRequirement, match="among hatchling-1.0-py3-none-any.whl;"):
+    with pytest.raises(MissingBuildRequirement, match=re.escape("among hatchling-1.0-py3-none-any.whl;")):
         build_wheel(request(sdist, other, missing_fix=fix), tmp_path / "out", progress=quiet())
     assert not (tmp_path / "out").exists()
 
