@@ -5,7 +5,7 @@ LINT_PATHS := python tests benchmarks scripts rules examples
 BUILDIFIER := .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64
 STARLARK := MODULE.bazel BUILD.bazel rules toolchains platforms python/BUILD.bazel tests/e2e tests/e2e_smoke tests/e2e_lock examples third_party
 
-.PHONY: setup inputs demo test lint unit unit-debian integration e2e bench bench-lock dist clean
+.PHONY: setup inputs demo test lint unit unit-debian integration e2e examples bench bench-lock bench-lock-build dist clean
 
 setup:
 	bash scripts/setup.sh
@@ -59,6 +59,10 @@ bench-lock: inputs
 ## prints its sha256, SRI integrity and an archive_override snippet.
 dist:
 	python3 scripts/dist.py
+
+## lock-build on the from-source e2e lock: wall time and backend calls.
+bench-lock-build: inputs
+	$(BIN)/python benchmarks/bench_lock_build.py
 
 clean:
 	rm -rf $(VENV) .venv-debian .cache .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,13 @@ them through a marker). Only the x86_64 wheels exist (tiny but valid, served
 from a loopback PEP 503 index); the others are never fetched, which the
 benchmark checks.
 
+With ``--build-lock``, every package also has an sdist in the lock and the
+workspace a build lock (``pylock.build.toml``): a build entry per package whose
+environment is two of 50 build tools, themselves built from source in a
+chain; the graph then holds 550 ``py_wheel_dep``s and their environments.
+(The sdists are never fetched: the wheels are chosen; the figure is what
+reading and generating the build lock costs.)
+
 Measured, on a real Bazel 7.7.1 (scripts/bazel), in a throwaway workspace:
 - extension evaluation: the duration of the "evaluate module extension"
   event of the `wheelhouse` extension in Bazel's JSON profile, when only the
@@ -18,7 +25,8 @@ Target: extension evaluation under 2 s.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_lock.py [--packages N] [--wheels-per-package 5] [--json FILE]
+    .venv/bin/python benchmarks/bench_lock.py [--packages N] [--wheels-per-package 5] \
+        [--build-lock] [--json FILE]
 
 Exit status: 0 when every build succeeded (whether or not the target is met), 1 otherwise.
 """
@@ -85,8 +93,49 @@ def make_wheel(directory: Path, i: int, platform: str) -> Path:
     return path
 
 
-def make_lock(files: Path, packages: int, wheels_per_package: int, url: str) -> str:
-    """The synthetic lock; only the first wheel of each package is real."""
+TOOLS = 50
+
+
+def _fake(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def _build(key: str, sdist: str, role: str, env: list[str]) -> list[str]:
+    return [
+        "[[tool.wheelhouse.builds]]",
+        f'package = "{key}"',
+        f'sdist = "{_fake(sdist)}"',
+        f'role = "{role}"',
+        "requires = []",
+        "dynamic = []",
+        f"environment = {json.dumps(env)}",
+        "",
+    ]
+
+
+def make_build_lock(lock_text: str, packages: int) -> str:
+    """A build lock for the synthetic lock: per package an environment of two tools, built from source."""
+    digest = "sha256:" + hashlib.sha256(lock_text.encode()).hexdigest()
+    out = ['lock-version = "1.0"', 'created-by = "bench_lock.py"', ""]
+    for t in range(TOOLS):
+        name = f"tool{t:02d}-1.0.tar.gz"
+        url = f"http://127.0.0.1:9/{name}"
+        sdist = f'{{ name = "{name}", url = "{url}", hashes = {{ sha256 = "{_fake(name)}" }} }}'
+        out += ["[[packages]]", f'name = "tool{t:02d}"', 'version = "1.0"', f"sdist = {sdist}", ""]
+    out += ["[tool.wheelhouse]", "format = 1", f'runtime-lock = "{digest}"', 'python = "3.14"']
+    out += ['platform = "x86_64-manylinux_2_28"', 'from-source = ":all:"', "seeds = []", ""]
+    for t in range(TOOLS):
+        out += _build(
+            f"tool{t:02d}==1.0", f"tool{t:02d}-1.0.tar.gz", "build", [f"tool{t - 1:02d}==1.0"] if t else []
+        )
+    for i in range(packages):
+        env = sorted({f"tool{i % TOOLS:02d}==1.0", f"tool{(i * 7 + 3) % TOOLS:02d}==1.0"})
+        out += _build(f"pkg{i:03d}==1.0", f"pkg{i:03d}-1.0.tar.gz", "runtime", env)
+    return "\n".join(out)
+
+
+def make_lock(files: Path, packages: int, wheels_per_package: int, url: str, sdists: bool = False) -> str:
+    """The synthetic lock; only the first wheel of each package is real (the sdists never are)."""
     out = ['lock-version = "1.0"', 'created-by = "bench_lock.py"', 'requires-python = ">=3.11"', ""]
     for i in range(packages):
         real = make_wheel(files, i, PLATFORMS[0])
@@ -99,10 +148,16 @@ def make_lock(files: Path, packages: int, wheels_per_package: int, url: str) -> 
                 else hashlib.sha256(filename.encode()).hexdigest()
             )
             wheels.append(f'{{ url = "{url}/files/{filename}", hashes = {{ sha256 = "{sha}" }} }}')
+        sdist = f"pkg{i:03d}-1.0.tar.gz"
         out += [
             "[[packages]]",
             f'name = "pkg{i:03d}"',
             'version = "1.0"',
+            *(
+                [f'sdist = {{ url = "{url}/files/{sdist}", hashes = {{ sha256 = "{_fake(sdist)}" }} }}']
+                if sdists
+                else []
+            ),
             "wheels = [",
             *[f"    {w}," for w in wheels],
             "]",
@@ -126,7 +181,7 @@ local_path_override(module_name = "apple_support", path = "{up}/third_party/baze
 
 wheelhouse = use_extension("@rules_wheelhouse//rules:extensions.bzl", "wheelhouse")
 wheelhouse.index(url = "{url}/simple")
-wheelhouse.lock(name = "pypi", lock = "//:pylock.toml")
+wheelhouse.lock(name = "pypi", lock = "//:pylock.toml"{build_lock})
 use_repo(wheelhouse, "pypi")
 """
 
@@ -163,6 +218,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packages", type=int, default=500)
     parser.add_argument("--wheels-per-package", type=int, default=5, choices=range(1, len(PLATFORMS) + 1))
+    parser.add_argument("--build-lock", action="store_true", help="add a build lock (see the docstring)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -175,14 +231,18 @@ def main() -> int:
     ws.mkdir()
     requests: list[str] = []
     with serve_directory(WORK / "index-root", requests=requests) as url:
-        lock = make_lock(files, args.packages, args.wheels_per_package, url)
+        lock = make_lock(files, args.packages, args.wheels_per_package, url, sdists=args.build_lock)
         write_index(WORK / "index-root", [*sorted(files.iterdir()), *fetch_e2e()])
         (ws / "pylock.toml").write_text(lock)
         up = os.path.relpath(REPO, ws)
-        (ws / "MODULE.bazel").write_text(MODULE.format(up=up, url=url))
+        extra = ', build_lock = "//:pylock.build.toml"' if args.build_lock else ""
+        (ws / "MODULE.bazel").write_text(MODULE.format(up=up, url=url, build_lock=extra))
         (ws / "BUILD.bazel").write_text("")
         (ws / ".bazelrc").write_text(f"import %workspace%/{up}/third_party/bazel_stubs/bazelrc\n")
+        if args.build_lock:
+            (ws / "pylock.build.toml").write_text(make_build_lock(lock, args.packages))
         figures: dict[str, object] = {
+            "build_lock_builds": args.packages + TOOLS if args.build_lock else 0,
             "packages": args.packages,
             "wheels_in_lock": args.packages * args.wheels_per_package,
         }
@@ -191,7 +251,10 @@ def main() -> int:
             bazel(ws, "query", "@pypi//:packages.bzl")  # server start, module resolution
             evals = []
             for n in range(3):
-                (ws / "pylock.toml").write_text(lock + f"\n# edit {n}\n")
+                edited = lock + f"\n# edit {n}\n"
+                (ws / "pylock.toml").write_text(edited)
+                if args.build_lock:
+                    (ws / "pylock.build.toml").write_text(make_build_lock(edited, args.packages))
                 profile = WORK / f"eval-{n}.json.gz"
                 bazel(ws, "query", "@pypi//:packages.bzl", f"--profile={profile}")
                 evals.append(extension_seconds(profile))

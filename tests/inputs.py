@@ -185,6 +185,22 @@ def fetch_lock_e2e(cache: Path | None = None) -> list[Path]:
     return sorted({f.name: f for f in files}.values())
 
 
+def fetch_source_e2e(cache: Path | None = None) -> tuple[list[Path], list[Path]]:
+    """The from-source e2e's files (tests/data/e2e-source-*.txt): (sdists, probe wheels), fetched once.
+
+    The sdists are every build tool the e2e builds from source; the pure
+    wheels only let ``lock-build`` ask backends for their dynamic requirements.
+    """
+    base = fetch(cache)
+    root = base.sdists.parent / "e2e-source"
+    pins = read_pins(DATA / "e2e-source-sdists.txt")
+    names = ",".join(sorted({p.name for p in pins}))
+    sdists = _fetch_group(root / "sdists", "e2e-source-sdists.txt", ["--no-deps", "--no-binary", names])
+    pure = ["--no-deps", "--only-binary", ":all:", "--platform", "any", "--implementation", "py"]
+    wheels = _fetch_group(root / "wheels", "e2e-source-wheels.txt", [*pure, "--python-version", "3.11"])
+    return sdists, wheels
+
+
 if __name__ == "__main__":
     got = fetch()
     print(f"sdists: {got.sdists}")

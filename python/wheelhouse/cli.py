@@ -19,6 +19,7 @@ SIGINT, 143 on SIGTERM (the build is stopped and its files removed).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -28,8 +29,8 @@ from types import FrameType
 
 from . import __version__
 from .errors import BuildFailed, Interrupted, UsageError, WheelhouseError
-from .host.frontend import build_wheel
-from .host.verify import verify
+from .host.frontend import build_env, build_wheel
+from .host.verify import explain, verify
 from .install import install_tree
 from .progress import NORMAL, QUIET, VERBOSE, Progress
 from .request import DEFAULT_MAX_PROCESSES, DEFAULT_TIMEOUT, BuildRequest
@@ -197,6 +198,15 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_MAX_PROCESSES})",
     )
     parser.add_argument(
+        "--build-env",
+        dest="env_dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a build environment made by `wheelhouse build-env`, used read-only instead of "
+        "resolving and installing one (it must hold every requirement)",
+    )
+    parser.add_argument(
         "--missing-hint",
         default="",
         metavar="TEXT",
@@ -204,6 +214,73 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "(the Bazel rules name the attribute to change)",
     )
     _verbosity_options(parser, top=False)
+
+
+def _add_lock_build(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    lb = sub.add_parser(
+        "lock-build",
+        help="lock the build requirements of a pylock.toml (recursively) into pylock.build.toml",
+    )
+    lb.add_argument("lock", type=Path, help="the run-time pylock.toml")
+    lb.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="the build lock (default: pylock.build.toml beside LOCK)",
+    )
+    lb.add_argument(
+        "--index",
+        dest="indexes",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="simple index to resolve and fetch from (repeatable, in priority order)",
+    )
+    lb.add_argument(
+        "--find-links",
+        "-f",
+        dest="find_links",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="directory of files to resolve and fetch from (repeatable)",
+    )
+    lb.add_argument(
+        "--from-source",
+        default=":none:",
+        metavar=":all:|:none:|NAME,...",
+        help="what to build from sdists: everything, only what has no wheel for the target "
+        "(default), or these names too",
+    )
+    lb.add_argument(
+        "--seed",
+        dest="seeds",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="break a build cycle with NAME's hash-pinned wheel (repeatable)",
+    )
+    lb.add_argument(
+        "--python",
+        default=None,
+        metavar="X.Y",
+        help="the build interpreter's version (default: the interpreter that runs --interpreter)",
+    )
+    lb.add_argument(
+        "--interpreter",
+        type=Path,
+        default=Path(sys.executable),
+        help="the interpreter that runs backends to ask them (default: this one)",
+    )
+    lb.add_argument("--glibc", default="2.28", help="oldest glibc of the target (manylinux wheels up to it)")
+    lb.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write: exit 1, saying what changed, when the build lock is stale",
+    )
+    _verbosity_options(lb, top=False)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -239,6 +316,43 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--interpreter", default="/usr/bin/env python3", help="interpreter written into script shebangs"
     )
     _verbosity_options(inst, top=False)
+    cmp = sub.add_parser("compare", help="compare two wheels byte for byte and explain any difference")
+    cmp.add_argument("first", type=Path, help="a wheel, or a directory holding one")
+    cmp.add_argument("second", type=Path, help="a wheel, or a directory holding one")
+    _verbosity_options(cmp, top=False)
+    be = sub.add_parser("build-env", help="install exactly these wheels into a build environment to reuse")
+    be.add_argument(
+        "--wheel",
+        dest="wheels",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="WHEEL",
+        help="a wheel to install (repeatable)",
+    )
+    be.add_argument(
+        "--find-links",
+        "-f",
+        dest="find_links",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="install every wheel in DIR (repeatable)",
+    )
+    be.add_argument("--python", type=Path, default=Path(sys.executable), help="the interpreter it is for")
+    be.add_argument(
+        "-o",
+        "--output-dir",
+        dest="output_dir",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="new or empty directory for the environment",
+    )
+    be.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
+    _verbosity_options(be, top=False)
+    _add_lock_build(sub)
     args = parser.parse_args(list(argv))
     if args.quiet and args.verbose:
         parser.error("-q/--quiet and -v/--verbose exclude each other")
@@ -265,6 +379,50 @@ def _install(args: argparse.Namespace) -> int:
         return _fail(exc, NORMAL)
     if not args.quiet:
         print(site)
+    return 0
+
+
+def _one_wheel(path: Path) -> Path:
+    if path.is_dir():
+        found = sorted(path.glob("*.whl"))
+        if len(found) != 1:
+            raise UsageError(f"{path}: expected one .whl file, found {len(found)}")
+        return found[0]
+    if not path.is_file():
+        raise UsageError(f"{path}: no such wheel")
+    return path
+
+
+def _compare(args: argparse.Namespace) -> int:
+    try:
+        first, second = _one_wheel(args.first), _one_wheel(args.second)
+    except WheelhouseError as exc:
+        return _fail(exc, NORMAL)
+    if first.name == second.name and first.read_bytes() == second.read_bytes():
+        print(f"identical {first.name} sha256={hashlib.sha256(first.read_bytes()).hexdigest()}")
+        return 0
+    print(f"DIFFERENT {first.name} vs {second.name}")
+    for line in explain(first, second):
+        print(f"  {line}")
+    return 1
+
+
+def _build_env(args: argparse.Namespace) -> int:
+    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
+    python = args.python if args.python.is_absolute() else Path.cwd() / args.python
+    try:
+        dists = build_env(
+            [w.absolute() for w in args.wheels],
+            [d.absolute() for d in args.find_links],
+            python,
+            args.output_dir.absolute(),
+            progress=Progress(verbosity=verbosity),
+            sandbox_mode=args.sandbox,
+        )
+    except WheelhouseError as exc:
+        return _fail(exc, verbosity)
+    if args.quiet < 2:
+        print(f"{args.output_dir} {' '.join(dists)}")
     return 0
 
 
@@ -303,6 +461,7 @@ def request_from_args(args: argparse.Namespace) -> BuildRequest:
         max_processes=args.max_processes,
         ro_binds=tuple(p.absolute() for p in args.ro_binds),
         missing_fix=args.missing_hint,
+        env_dir=args.env_dir.absolute() if args.env_dir else None,
     )
 
 
@@ -350,6 +509,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "install":
         return _install(args)
+    if args.command == "build-env":
+        return _build_env(args)
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "lock-build":
+        from .host.lockcli import run_lock_build
+
+        return run_lock_build(args)
     try:
         req = request_from_args(args)
     except UsageError as exc:

@@ -13,6 +13,10 @@ from pathlib import Path
 __all__ = [
     "BadArchive",
     "BuildFailed",
+    "BuildLockError",
+    "CycleError",
+    "FetchError",
+    "HashMismatch",
     "Interrupted",
     "LimitExceeded",
     "MissingBuildRequirement",
@@ -86,6 +90,22 @@ class BuildFailed(WheelhouseError):
         super().__init__(message)
         self.log_tail = log_tail
         self.log_path = log_path
+
+
+class CycleError(WheelhouseError):
+    """Build requirements built from source that need each other, with no seed to break the cycle."""
+
+
+class FetchError(WheelhouseError):
+    """A file pinned by hash that no URL, directory or index has."""
+
+
+class HashMismatch(WheelhouseError):
+    """A file whose bytes are not the ones its lock pins (changed, replaced, or another file)."""
+
+
+class BuildLockError(WheelhouseError):
+    """A build lock (``pylock.build.toml``) that is malformed, stale, or for another lock."""
 
 
 class LimitExceeded(WheelhouseError):

@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_MAX_PROCESSES",
     "DEFAULT_TIMEOUT",
     "BuildRequest",
+    "BuildRequirements",
     "BuildResult",
 ]
 
@@ -63,6 +64,11 @@ class BuildRequest:
             the same path, e.g. a compiler outside ``/usr`` (tuple[Path, ...]).
         missing_fix: advice for a missing build requirement, replacing the
             ``pip download`` hint (the Bazel rules name the attribute) (str).
+        requires_only: stop after asking the backend for its dynamic build
+            requirements, build nothing (``lock-build`` uses it) (bool).
+        env_dir: a prebuilt build environment (``wheelhouse build-env``) to use,
+            read-only, instead of resolving and installing one; every static and
+            dynamic requirement must be in it (Path | None).
     """
 
     sdist: Path
@@ -85,12 +91,15 @@ class BuildRequest:
     max_processes: int = DEFAULT_MAX_PROCESSES
     ro_binds: tuple[Path, ...] = ()
     missing_fix: str = ""
+    requires_only: bool = False
+    env_dir: Path | None = None
 
     def to_json(self) -> str:
         """Serialize (for the worker)."""
         data = dataclasses.asdict(self)
         for key in ("sdist", "python"):
             data[key] = str(data[key])
+        data["env_dir"] = None if self.env_dir is None else str(self.env_dir)
         for key in _PATHS:
             data[key] = [str(p) for p in getattr(self, key)]
         return json.dumps(data, sort_keys=True)
@@ -101,6 +110,7 @@ class BuildRequest:
         data: dict[str, Any] = json.loads(text)
         data["sdist"] = Path(data["sdist"])
         data["python"] = Path(data["python"])
+        data["env_dir"] = None if data.get("env_dir") is None else Path(data["env_dir"])
         for key in _PATHS:
             data[key] = tuple(Path(p) for p in data[key])
         return cls(**data)
@@ -135,3 +145,22 @@ class BuildResult:
     sandbox: str = ""
     environment: tuple[str, ...] = ()
     dynamic: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildRequirements:
+    """What an sdist needs to build, as its backend says in the sandbox.
+
+    Attributes:
+        name: canonical project name (str).
+        version: its version (str).
+        requires: ``build-system.requires`` (tuple[str, ...]).
+        dynamic: what ``get_requires_for_build_wheel`` asked for (tuple[str, ...]).
+        backend_path: whether the backend is in the sdist's own tree (bool).
+    """
+
+    name: str
+    version: str
+    requires: tuple[str, ...]
+    dynamic: tuple[str, ...]
+    backend_path: bool = False

@@ -32,6 +32,7 @@ _lock = tag_class(
         "python_versions": attr.string_list(doc = "list[str]: CPython versions (`X.Y`) to choose artifacts for; default: the toolchain interpreter's."),
         "platforms": attr.string_list(doc = "list[str]: `linux_x86_64` and/or `linux_aarch64`; default: the host's."),
         "glibc": attr.string(default = "2.28", doc = "str: the oldest glibc the targets run on; manylinux wheels up to it are accepted."),
+        "build_lock": attr.label(allow_single_file = True, doc = "Label: the build lock (`pylock.build.toml` from `wheelhouse lock-build`): every sdist is built in its locked environment, build requirements built from source too, cycles in two stages."),
         "build_from_source": attr.bool(doc = "bool: build every package that has an sdist from it, instead of using its wheels, on the toolchain's own target; other targets use the locked wheel (or fail without one)."),
     },
 )
@@ -77,10 +78,10 @@ def _overrides(mctx, hubs):
             out[hub][name] = tag
     return out
 
-def _check_overrides(lock_label, overrides, entries):
+def _check_overrides(lock_label, overrides, entries, build_names = {}):
     names = sorted(entries)
     for name, tag in overrides.items():
-        if name not in entries:
+        if name not in entries and name not in build_names:
             close = [n for n in names if n.startswith(name[:3])]
             fail("wheelhouse.package(name = {}): {} has no package {}; use a name from the lock{}".format(
                 repr(tag.name),
@@ -111,17 +112,26 @@ def _one_hub(mctx, tag, overrides, python, host, files):
     path = mctx.path(tag.lock)
     if hasattr(mctx, "watch"):
         mctx.watch(path)
-    result = mctx.execute([python, "-I", mctx.path(Label("//rules/private/tools:read_lock.py")), path], timeout = 300)
+    args = [python, "-I", mctx.path(Label("//rules/private/tools:read_lock.py")), path]
+    if tag.build_lock:
+        args.append(mctx.path(tag.build_lock))
+        if hasattr(mctx, "watch"):
+            mctx.watch(mctx.path(tag.build_lock))
+    result = mctx.execute(args, timeout = 300)
     if result.return_code != 0:
         fail((result.stderr.strip() or "wheelhouse: cannot read {}".format(path)) + " (wheelhouse.lock(name = {}, lock = {}))".format(repr(tag.name), lock_label))
     lock = json.decode(result.stdout)
+    build_lock = lock.get("build_lock")
     entries = {}
     for i, entry in enumerate(lock["packages"]):
         if not is_project_name(entry["name"]):
             fail("wheelhouse: {} has a package named {}, which is not a valid project name (letters, digits and `-`, `_`, `.` between them); fix the lock".format(lock_label, repr(entry["name"])))
         entry["_id"] = i
         entries.setdefault(entry["name"], []).append(entry)
-    _check_overrides(lock_label, overrides, entries)
+    build_names = {}
+    if build_lock:
+        build_names = {key.split("==")[0]: True for key in build_lock["builds"]}
+    _check_overrides(lock_label, overrides, entries, build_names)
     targets = make_targets(tag.python_versions, tag.platforms, tag.glibc, host)
     requires_python = lock["requires_python"]
     for target in targets:
@@ -144,17 +154,11 @@ def _one_hub(mctx, tag, overrides, python, host, files):
             out = {"kind": choice["kind"], "reason": choice.get("reason", ""), "note": choice.get("note", "")}
             if "file" in choice:
                 f = choice["file"]
-                repo = "wheelhouse_" + f["sha256"]
-                known = files.get(repo)
-                if known and known["filename"] != f["name"]:
-                    fail("wheelhouse: {} pins sha256 {} for both {} and {}; one file has one name, fix the lock".format(lock_label, f["sha256"], known["filename"], f["name"]))
-                if not known:
-                    files[repo] = {"filename": f["name"], "urls": []}
-                if f["url"] and f["url"] not in files[repo]["urls"]:
-                    files[repo]["urls"].append(f["url"])
+                file_label = _file_repo(files, f, lock_label)
+                repo = file_label[1:].split("//")[0]
                 entry = choice["entry"]
                 out.update(
-                    file = "@{}//file".format(repo),
+                    file = file_label,
                     filename = f["name"],
                     version = entry["version"] or "",
                     deps = entry["dependencies"],
@@ -173,6 +177,12 @@ def _one_hub(mctx, tag, overrides, python, host, files):
                 out["meta"] = have[1] if have else None
     metadata = sorted({m[1]: m[2] for m in meta.values()}.items())
     graph = tag.name + "__graph"
+    bl_plan = None
+    fixpoints = []
+    if build_lock:
+        host_target = [t["name"] for t in targets if t["host"]]
+        bl_plan = _build_lock_plan(tag, lock_label, build_lock, entries, packages, host_target, files)
+        fixpoints = ["@{}//{}:_fixpoint_{}".format(graph, bl_plan["target"], i) for i in range(len(bl_plan["cycles"]))]
     wheelhouse_graph(
         name = graph,
         plan = json.encode({
@@ -180,6 +190,7 @@ def _one_hub(mctx, tag, overrides, python, host, files):
             "envs": {t["name"]: t["env"] for t in targets},
             "packages": packages,
             "overrides": {name: _override_plan(o) for name, o in overrides.items()},
+            "build_lock": bl_plan,
         }),
         metadata_files = [label for _, label in metadata],
         metadata_keys = [key for key, _ in metadata],
@@ -196,7 +207,51 @@ def _one_hub(mctx, tag, overrides, python, host, files):
             "default": t["version"] == "{}.{}".format(*host["version"].split(".")[:2]),
         } for t in targets]),
         graph = graph,
+        fixpoint_tests = fixpoints,
     )
+
+def _file_repo(files, f, lock_label):
+    """Registers the artifact `f` ({name, url, sha256}) and returns its label."""
+    repo = "wheelhouse_" + f["sha256"]
+    known = files.get(repo)
+    if known and known["filename"] != f["name"]:
+        fail("wheelhouse: {} pins sha256 {} for both {} and {}; one file has one name, fix the lock".format(lock_label, f["sha256"], known["filename"], f["name"]))
+    if not known:
+        files[repo] = {"filename": f["name"], "urls": []}
+    if f.get("url") and f["url"] not in files[repo]["urls"]:
+        files[repo]["urls"].append(f["url"])
+    return "@{}//file".format(repo)
+
+def _build_lock_plan(tag, lock_label, build_lock, entries, packages, host_target, files):
+    """The build lock's builds, files and cycles for the graph; fails on a stale or missing entry."""
+    label = str(tag.build_lock)
+    rerun = "rerun `wheelhouse lock-build` for {} (with the same options) and commit {}".format(lock_label, label)
+    if not host_target:
+        fail("wheelhouse.lock(name = {}, build_lock = ...): a build lock is for the toolchain's own target, which is not among the platforms and python_versions of this lock".format(repr(tag.name)))
+    target = host_target[0]
+    builds = {}
+    wheels = {}
+    runtime_sdists = {}
+    for group in entries.values():
+        for entry in group:
+            if entry["sdist"]:
+                runtime_sdists["{}=={}".format(entry["name"], entry["version"])] = entry["sdist"]
+    for key, pkg in build_lock["packages"].items():
+        if pkg["wheels"]:
+            wheels[key] = _file_repo(files, pkg["wheels"][0], label)
+    for key, build in build_lock["builds"].items():
+        sdist = build_lock["packages"].get(key, {}).get("sdist") or runtime_sdists.get(key)
+        if not sdist or sdist["sha256"] != build["sdist"]:
+            fail("wheelhouse: {} builds {} from an sdist (sha256 {}) that neither it nor {} locks: it is stale; {}".format(label, key, build["sdist"], lock_label, rerun))
+        builds[key] = {"env": build["environment"], "sdist": _file_repo(files, sdist, label), "role": build["role"]}
+    for name, per_target in packages.items():
+        choice = per_target[target]
+        if choice["kind"] != "sdist":
+            continue
+        key = "{}=={}".format(name, choice["version"])
+        if key not in builds:
+            fail("wheelhouse: {} builds {} from its sdist on {}, but {} has no build entry for {}; {}".format(lock_label, key, target, label, key, rerun))
+    return {"label": label, "target": target, "builds": builds, "wheels": wheels, "cycles": build_lock["cycles"]}
 
 def lock_hubs(mctx, python, indexes, mirrors):
     """Declares the repositories of every `wheelhouse.lock` tag.

@@ -17,6 +17,14 @@ WheelSetInfo = provider(
     },
 )
 
+BuildEnvInfo = provider(
+    doc = "A build environment installed once from an exact set of wheels (`py_build_env`), used read-only by builds.",
+    fields = {
+        "env_dir": "File: the environment (a directory: lib/, include/, bin/ scripts, wheelhouse-env.json).",
+        "wheels": "depset[File]: the wheels it was installed from.",
+    },
+)
+
 WheelhouseToolchainInfo = provider(
     doc = "What a wheel build action needs: the interpreter, the core, the tools.",
     fields = {
@@ -35,6 +43,7 @@ WheelReproInfo = provider(
     fields = {
         "sdist": "File: the source distribution.",
         "build_deps": "depset[File]: the build environment's wheels: `.whl` files and wheel directories.",
+        "build_env": "File or None: a prebuilt build environment (`py_build_env`) used instead of `build_deps`.",
         "patches": "list[File]: patches, in order.",
         "env": "dict[str, str]: extra backend environment.",
         "config_settings": "dict[str, str]: PEP 517 config settings.",

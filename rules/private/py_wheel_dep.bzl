@@ -1,7 +1,7 @@
 """py_wheel_dep: one sdist built into one reproducible wheel, in an action."""
 
 load(":actions/build.bzl", "register_wheel_build_action")
-load(":providers.bzl", "WheelInfo", "WheelReproInfo")
+load(":providers.bzl", "BuildEnvInfo", "WheelInfo", "WheelReproInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 load(":wheels.bzl", "collect_wheels")
 
@@ -36,10 +36,13 @@ def _check(ctx):
 
 def _py_wheel_dep_impl(ctx):
     _check(ctx)
+    if ctx.attr.build_env and ctx.attr.build_deps:
+        fail("{}: give build_deps or build_env, not both (a prebuilt environment is never added to)".format(ctx.label))
     tc = ctx.toolchains[TOOLCHAIN_TYPE].wheelhouse
     spec = WheelReproInfo(
         sdist = ctx.file.sdist,
         build_deps = collect_wheels(ctx, ctx.attr.build_deps, "build_deps"),
+        build_env = ctx.attr.build_env[BuildEnvInfo].env_dir if ctx.attr.build_env else None,
         patches = ctx.files.patches,
         env = ctx.attr.env,
         config_settings = ctx.attr.config_settings,
@@ -80,6 +83,7 @@ name (`DefaultInfo`, `WheelInfo.wheel_dir`). Output groups: `build_log`, and
     attrs = {
         "sdist": attr.label(mandatory = True, allow_single_file = True, doc = "Label: the sdist file (.tar.gz or .zip)."),
         "build_deps": attr.label_list(doc = "list[Label]: wheels of the build environment: `py_wheel_dep` targets, `.whl` files, or libraries such as a lock hub's `@pypi//hatchling` (which bring their run-time dependencies); checked at analysis time.", allow_files = True),
+        "build_env": attr.label(providers = [BuildEnvInfo], doc = "Label: a `py_build_env` to build in, read-only, instead of `build_deps`; it must hold every static and dynamic build requirement."),
         "patches": attr.label_list(allow_files = True, doc = "list[Label]: patches applied with `patch -p1` in the extracted source tree, in order."),
         "env": attr.string_dict(doc = "dict[str, str]: extra environment for the build backend."),
         "config_settings": attr.string_dict(doc = "dict[str, str]: PEP 517 config settings."),

@@ -26,7 +26,14 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from ..errors import SandboxError
 
-__all__ = ["checked_wheel_name", "copy_out", "iter_debug_files", "open_inside", "read_result"]
+__all__ = [
+    "checked_wheel_name",
+    "copy_out",
+    "copy_tree_out",
+    "iter_debug_files",
+    "open_inside",
+    "read_result",
+]
 
 _MAX_RESULT = 1 << 20
 _MAX_TAIL_LINES = 200
@@ -107,7 +114,13 @@ def read_result(root: Path) -> dict[str, Any] | None:
         if "requirement" in error and not isinstance(error["requirement"], str):
             raise _bad("requirement")
         return {"error": error}
-    for key in ("wheel", "interpreter"):
+    if data.get("requires_only") is True:
+        keys: tuple[str, ...] = ()
+    elif "env" in data:
+        keys = ("env", "interpreter")
+    else:
+        keys = ("wheel", "interpreter")
+    for key in keys:
         if not isinstance(data.get(key), str):
             raise _bad(f"no {key}")
     for key in ("environment", "dynamic"):
@@ -179,3 +192,43 @@ def iter_debug_files(root: Path) -> Iterator[str]:
                 path = subdir / name
                 if not path.is_symlink() and path.is_file():
                     yield f"debug/.build-id/{sub}/{name}"
+
+
+def copy_tree_out(root: Path, relative: str, dest: Path) -> int:
+    """Copy the directory ``root/relative`` (regular files and directories only) to ``dest``.
+
+    ``dest`` must not exist, or be an empty directory; it appears complete or
+    not at all (a temporary sibling, then a rename). Returns the file count.
+
+    Raises:
+        SandboxError: a link, device or FIFO in the tree, or a path that is not a plain directory.
+    """
+    top = root / relative
+    if top.is_symlink() or not top.is_dir():
+        raise _bad(f"{relative!r} is not a plain directory")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    count = 0
+    try:
+        for dirpath, dirnames, filenames in os.walk(top):
+            base = Path(dirpath)
+            rel_dir = base.relative_to(root)
+            for name in sorted(dirnames):
+                if (base / name).is_symlink():
+                    raise _bad(f"{rel_dir / name} is a link")
+                (staging / (base / name).relative_to(top)).mkdir()
+            for name in sorted(filenames):
+                rel = str(rel_dir / name)
+                target = staging / (base / name).relative_to(top)
+                with open_inside(root, rel) as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                    mode = os.fstat(src.fileno()).st_mode
+                os.chmod(target, 0o755 if mode & 0o111 else 0o644)
+                count += 1
+        if dest.exists():
+            dest.rmdir()  # an empty directory (e.g. the one Bazel declared)
+        os.replace(staging, dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return count

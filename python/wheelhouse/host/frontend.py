@@ -28,10 +28,10 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
@@ -48,13 +48,14 @@ from ..errors import (
 )
 from ..normalize import NormalizeOptions
 from ..progress import Progress
-from ..request import BuildRequest, BuildResult
+from ..request import DEFAULT_MAX_PROCESSES, DEFAULT_TIMEOUT, BuildRequest, BuildRequirements, BuildResult
+from ..sandboxed.buildenv import ENV_MANIFEST
 from ..sandboxed.worker import BOOT
 from ..sdist import ExtractLimits, SdistInfo, inspect_sdist
 from . import collect, sandbox
 from .sandbox import FIXED_ROOT, SANDBOX_CORE, SANDBOX_INPUTS, Mount
 
-__all__ = ["build_wheel", "default_log_dir"]
+__all__ = ["build_env", "build_requirements", "build_wheel", "default_log_dir"]
 
 _ERROR_TYPES: dict[str, type[WheelhouseError]] = {
     cls.__name__: cls
@@ -63,6 +64,8 @@ _ERROR_TYPES: dict[str, type[WheelhouseError]] = {
 #: The most of a backend log that is kept (its end).
 MAX_LOG_BYTES = 64 << 20
 _REQUEST_INSIDE = Path("/wheelhouse/request.json")
+# What _raise_error names when the environment worker fails (it has no sdist).
+_ENV_REQUEST = BuildRequest(sdist=Path("build-environment"), find_links=(), python=Path(sys.executable))
 
 
 def default_log_dir() -> Path:
@@ -107,6 +110,8 @@ def _check_request(req: BuildRequest) -> None:
     for wheel in req.wheels:
         if not wheel.is_file():
             raise UsageError(f"--wheel {wheel}: no such file")
+    if req.env_dir is not None and not (req.env_dir / ENV_MANIFEST).is_file():
+        raise UsageError(f"--build-env {req.env_dir}: not a build environment made by `wheelhouse build-env`")
     for directory in req.ro_binds:
         if not directory.is_absolute() or not directory.exists():
             raise UsageError(f"--ro-bind {directory}: no such absolute path")
@@ -197,26 +202,175 @@ def build_wheel(
     info = inspect_sdist(req.sdist, ExtractLimits(req.max_extract_bytes, req.max_members))
     target_debug = (debug_dir or out_dir / "debug") if req.debug == "split" else None
     _check_output(out_dir, info, target_debug)
-    mode, bwrap = sandbox.select_mode(req.sandbox)
     log_target = _log_target(log_file, info, progress)
+
+    def finish(result: dict[str, Any], description: str, root: Path) -> BuildResult:
+        return _collect(result, description, req, info, root, out_dir, target_debug, log_target, started)
+
+    return _run(_build_job(req, info, progress, worker_env, worker_umask), finish)
+
+
+def build_requirements(req: BuildRequest, *, progress: Progress | None = None) -> BuildRequirements:
+    """What ``req.sdist`` needs to build: its static requirements, and the dynamic ones its
+    backend asks for, run in the sandbox with ``req``'s wheels (those of the static
+    requirements are enough). Builds nothing.
+
+    Raises:
+        WheelhouseError: as :func:`build_wheel` (a backend that fails, tries the network, ...).
+    """
+    req = dataclasses.replace(req, requires_only=True)
+    progress = progress or Progress(verbosity=req.verbosity)
+    _check_request(req)
+    info = inspect_sdist(req.sdist, ExtractLimits(req.max_extract_bytes, req.max_members))
+
+    def finish(result: dict[str, Any], _description: str, _root: Path) -> BuildRequirements:
+        if "error" in result:
+            _raise_error(result["error"], req, None)  # the log's tail is in the error
+        return BuildRequirements(
+            name=info.name,
+            version=info.version,
+            requires=tuple(str(r) for r in info.build_system["requires"]),
+            dynamic=tuple(result.get("dynamic", [])),
+            backend_path=bool(info.build_system.get("backend-path")),
+        )
+
+    return _run(_build_job(req, info, progress, None, None), finish)
+
+
+def build_env(
+    wheels: Sequence[Path],
+    find_links: Sequence[Path],
+    python: Path,
+    out_dir: Path,
+    *,
+    progress: Progress | None = None,
+    sandbox_mode: str = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
+    max_processes: int = DEFAULT_MAX_PROCESSES,
+) -> tuple[str, ...]:
+    """Install exactly ``wheels`` (and the wheels in ``find_links``) into a build environment
+    for ``python`` at the fixed path, in the sandbox, and export it to ``out_dir`` (see
+    :func:`wheelhouse.sandboxed.buildenv.export_env`). ``build_wheel`` then uses it
+    read-only with ``BuildRequest(env_dir=out_dir)``. Returns the installed
+    distributions (``name==version``).
+
+    Raises:
+        WheelhouseError: a bad wheel, two versions of one project, an output that exists.
+    """
+    progress = progress or Progress()
+    for wheel in wheels:
+        if not wheel.is_file():
+            raise UsageError(f"--wheel {wheel}: no such file")
+    for directory in find_links:
+        if not directory.is_dir():
+            raise UsageError(f"--find-links {directory}: not a directory")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise UsageError(f"-o {out_dir}: exists; give a new or empty directory")
+    _writable_dir(out_dir, "-o")
+
+    def request(seen: _Inputs) -> dict[str, Any]:
+        return {
+            "kind": "env",
+            "python": str(seen.python),
+            "wheels": [str(w) for w in seen.wheels],
+            "find_links": [str(d) for d in seen.find_links],
+            "verbosity": progress.verbosity,
+        }
+
+    job = _Job(
+        "build environment", _Inputs(python, None, tuple(find_links), tuple(wheels)), request, sandbox_mode,
+        timeout, max_processes, (), progress,
+    )  # fmt: skip
+
+    def finish(result: dict[str, Any], _description: str, root: Path) -> tuple[str, ...]:
+        if "error" in result:
+            _raise_error(result["error"], _ENV_REQUEST, None)
+        if result.get("env") != "final-env":
+            raise SandboxError("the build environment worker left a malformed result; rerun with -v")
+        collect.copy_tree_out(root, "final-env", out_dir)
+        return tuple(result.get("environment", []))
+
+    return _run(job, finish)
+
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What the worker reads: host paths, or the same seen inside the sandbox."""
+
+    python: Path
+    sdist: Path | None = None
+    find_links: tuple[Path, ...] = ()
+    wheels: tuple[Path, ...] = ()
+    patches: tuple[Path, ...] = ()
+    env_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One run of the worker: what it reads, what it is told, and its limits.
+
+    ``request`` makes the worker's JSON from the inputs as the worker sees them.
+    """
+
+    label: str
+    inputs: _Inputs
+    request: Callable[[_Inputs], dict[str, Any]]
+    sandbox: str
+    timeout: float
+    max_processes: int
+    ro_binds: tuple[Path, ...]
+    progress: Progress
+    noise: Mapping[str, str] | None = None
+    umask: int | None = None
+
+
+def _build_job(
+    req: BuildRequest, info: SdistInfo, progress: Progress, noise: Mapping[str, str] | None, umask: int | None
+) -> _Job:
+    def request(seen: _Inputs) -> dict[str, Any]:
+        assert seen.sdist is not None
+        inside = dataclasses.replace(
+            req,
+            sdist=seen.sdist,
+            find_links=seen.find_links,
+            wheels=seen.wheels,
+            patches=seen.patches,
+            python=seen.python,
+            env_dir=seen.env_dir,
+            verbosity=progress.verbosity,
+        )
+        data: dict[str, Any] = json.loads(inside.to_json())
+        data["info"] = info.to_dict()
+        return data
+
+    inputs = _Inputs(req.python, req.sdist, req.find_links, req.wheels, req.patches, req.env_dir)
+    return _Job(
+        f"{req.sdist.name} ({info.label})", inputs, request, req.sandbox, req.timeout,
+        req.max_processes, req.ro_binds, progress, noise, umask,
+    )  # fmt: skip
+
+
+def _run(job: _Job, finish: Callable[[dict[str, Any], str, Path], _T]) -> _T:
+    """Run the worker for ``job`` in the sandbox (or, asked for, without); ``finish`` reads the result."""
+    mode, bwrap = sandbox.select_mode(job.sandbox)
     if mode == "none":
-        progress.warn(
+        job.progress.warn(
             "--sandbox none: the build runs on this machine without isolation, with the network "
             f"open, one at a time on {FIXED_ROOT}"
         )
     work = Path(tempfile.mkdtemp(prefix="wheelhouse-"))
     try:
         if mode == "bwrap":
-            job = _Job(req, info, work, work / "root", progress, worker_env, worker_umask)
-            job.root.mkdir()
-            result, description = _launch(job, _bwrap_command(job, bwrap), isolated=True)
-            return _collect(
-                result, description, req, info, job.root, out_dir, target_debug, log_target, started
-            )
+            root = work / "root"
+            root.mkdir()
+            result, description = _launch(job, root, _bwrap_command(job, bwrap, work, root), isolated=True)
+            return finish(result, description, root)
         with sandbox.fixed_root_lock() as root:
-            job = _Job(req, info, work, root, progress, worker_env, worker_umask)
-            result, description = _launch(job, _bare_command(job), isolated=False)
-            return _collect(result, description, req, info, root, out_dir, target_debug, log_target, started)
+            result, description = _launch(job, root, _bare_command(job, work, root), isolated=False)
+            return finish(result, description, root)
     finally:
         _rmtree(work)
 
@@ -237,56 +391,45 @@ def _worker_env(progress: Progress, noise: Mapping[str, str] | None) -> dict[str
     return env
 
 
-def _request_json(req: BuildRequest, info: SdistInfo, progress: Progress) -> str:
-    data = json.loads(dataclasses.replace(req, verbosity=progress.verbosity).to_json())
-    data["info"] = info.to_dict()
-    data["start"] = progress.start
-    return json.dumps(data, sort_keys=True)
+def _write_request(job: _Job, seen: _Inputs, path: Path) -> None:
+    data = job.request(seen)
+    data["start"] = job.progress.start
+    path.write_text(json.dumps(data, sort_keys=True))
 
 
-@dataclass(frozen=True)
-class _Job:
-    """One build's request and the host directories it runs in."""
-
-    req: BuildRequest
-    info: SdistInfo
-    work: Path
-    root: Path
-    progress: Progress
-    noise: Mapping[str, str] | None
-    umask: int | None
-
-
-def _bwrap_command(job: _Job, bwrap: str) -> list[str]:
+def _bwrap_command(job: _Job, bwrap: str, work: Path, root: Path) -> list[str]:
     """The worker in the sandbox: the inputs, core and interpreters bound read-only."""
-    req, work = job.req, job.work
+    given = job.inputs
     mounts, _ = sandbox.core_mounts(work)
     worker_mounts, worker_python = sandbox.interpreter_mounts(Path(sys.executable))
-    target_mounts, target_python = sandbox.interpreter_mounts(req.python)
+    target_mounts, target_python = sandbox.interpreter_mounts(given.python)
     for mount in [*worker_mounts, *target_mounts]:
         if mount not in mounts:
             mounts.append(mount)
     inputs = SANDBOX_INPUTS
-    sdist_in = inputs / "sdist" / req.sdist.name
-    mounts.append(Mount(req.sdist, sdist_in))
-    links_in = [inputs / "links" / str(i) for i in range(len(req.find_links))]
-    for src, dst in zip(req.find_links, links_in, strict=True):
+    sdist_in = None
+    if given.sdist is not None:
+        sdist_in = inputs / "sdist" / given.sdist.name
+        mounts.append(Mount(given.sdist, sdist_in))
+    links_in = [inputs / "links" / str(i) for i in range(len(given.find_links))]
+    for src, dst in zip(given.find_links, links_in, strict=True):
         mounts += sandbox.directory_mounts(src, dst, work)
-    wheels_in = [inputs / "wheels" / str(i) / w.name for i, w in enumerate(req.wheels)]
-    mounts += [Mount(src, dst) for src, dst in zip(req.wheels, wheels_in, strict=True)]
-    patches_in = [inputs / "patches" / str(i) / p.name for i, p in enumerate(req.patches)]
-    mounts += [Mount(src, dst) for src, dst in zip(req.patches, patches_in, strict=True)]
-    mounts += [Mount(path, path) for path in req.ro_binds]
-    inside = dataclasses.replace(
-        req,
-        sdist=sdist_in,
-        find_links=tuple(links_in),
-        wheels=tuple(wheels_in),
-        patches=tuple(patches_in),
-        python=target_python,
-    )
+    wheels_in = [inputs / "wheels" / str(i) / w.name for i, w in enumerate(given.wheels)]
+    mounts += [Mount(src, dst) for src, dst in zip(given.wheels, wheels_in, strict=True)]
+    patches_in = [inputs / "patches" / str(i) / p.name for i, p in enumerate(given.patches)]
+    mounts += [Mount(src, dst) for src, dst in zip(given.patches, patches_in, strict=True)]
+    mounts += [Mount(path, path) for path in job.ro_binds]
+    nested: list[Mount] = []
+    env_in = None
+    if given.env_dir is not None:  # a prebuilt environment: its files read-only at the fixed path
+        env_in = inputs / "env"
+        mounts += sandbox.directory_mounts(given.env_dir, env_in, work)
+        for part in ("lib", "include"):
+            if (given.env_dir / part).is_dir():
+                nested += sandbox.directory_mounts(given.env_dir / part, FIXED_ROOT / "env" / part, work)
+    seen = _Inputs(target_python, sdist_in, tuple(links_in), tuple(wheels_in), tuple(patches_in), env_in)
     request = work / "request.json"
-    request.write_text(_request_json(inside, job.info, job.progress))
+    _write_request(job, seen, request)
     mounts.append(Mount(request, _REQUEST_INSIDE))
     etc = sandbox.write_etc(work / "etc")
     argv = [
@@ -299,25 +442,23 @@ def _bwrap_command(job: _Job, bwrap: str) -> list[str]:
         str(FIXED_ROOT),
         str(_REQUEST_INSIDE),
     ]
-    return sandbox.bwrap_command(bwrap, root=job.root, etc=etc, mounts=mounts, argv=argv)
+    return sandbox.bwrap_command(bwrap, root=root, etc=etc, mounts=mounts, argv=argv, nested=nested)
 
 
-def _bare_command(job: _Job) -> list[str]:
+def _bare_command(job: _Job, work: Path, root: Path) -> list[str]:
     """``--sandbox none``: the worker on the host, the core's own directories on its path."""
-    _, parents = sandbox.core_mounts(job.work)
-    request = job.work / "request.json"
-    request.write_text(_request_json(job.req, job.info, job.progress))
+    _, parents = sandbox.core_mounts(work)
+    request = work / "request.json"
+    _write_request(job, job.inputs, request)
     python = str(Path(sys.executable).resolve())
-    return [python, "-I", "-S", "-c", BOOT, os.pathsep.join(map(str, parents)), str(job.root), str(request)]
+    return [python, "-I", "-S", "-c", BOOT, os.pathsep.join(map(str, parents)), str(root), str(request)]
 
 
-def _launch(job: _Job, cmd: list[str], isolated: bool) -> tuple[dict[str, Any] | None, str]:
+def _launch(job: _Job, root: Path, cmd: list[str], isolated: bool) -> tuple[dict[str, Any], str]:
     """Run the worker within the limits; its result (validated) and how it was isolated."""
-    limit = sandbox.ProcessLimit(job.req.max_processes)
+    limit = sandbox.ProcessLimit(job.max_processes)
     processes = (
-        f"at most {job.req.max_processes} processes"
-        if limit.active
-        else "processes not limited: no pids cgroup"
+        f"at most {job.max_processes} processes" if limit.active else "processes not limited: no pids cgroup"
     )
     if isolated:
         description = f"bwrap (user, mount, pid, ipc, uts, network namespaces; read-only system; {processes})"
@@ -326,12 +467,12 @@ def _launch(job: _Job, cmd: list[str], isolated: bool) -> tuple[dict[str, Any] |
     outcome = sandbox.run_sandbox(
         cmd,
         env=_worker_env(job.progress, job.noise),
-        timeout=job.req.timeout,
+        timeout=job.timeout,
         limit=limit,
         umask=job.umask,
         stdout=_stderr(),
     )
-    return _outcome_result(job.req, job.info, job.root, outcome), description
+    return _outcome_result(job, root, outcome), description
 
 
 def _stderr() -> int | None:
@@ -341,32 +482,43 @@ def _stderr() -> int | None:
         return None
 
 
-def _outcome_result(
-    req: BuildRequest, info: SdistInfo, root: Path, outcome: sandbox.RunOutcome
-) -> dict[str, Any] | None:
-    label = f"{req.sdist.name} ({info.label})"
+def _outcome_result(job: _Job, root: Path, outcome: sandbox.RunOutcome) -> dict[str, Any]:
     if outcome.process_limit_hit:
         raise LimitExceeded(
-            f"{label}: the build tried to run more than {req.max_processes} processes and threads "
+            f"{job.label}: the build tried to run more than {job.max_processes} processes and threads "
             "(a fork bomb, or a very parallel build) and was stopped; raise the limit with "
             "--max-processes if it is genuine"
         )
     if outcome.timed_out:
         raise LimitExceeded(
-            f"{label}: the build ran longer than {req.timeout:g} s and was stopped with every process "
+            f"{job.label}: the build ran longer than {job.timeout:g} s and was stopped with every process "
             "it started; raise the limit with --timeout if it needs longer"
         )
     result = collect.read_result(root)
     if result is None:
         raise SandboxError(
-            f"{label}: the build worker died (exit {outcome.returncode}) without a result; "
+            f"{job.label}: the build worker died (exit {outcome.returncode}) without a result; "
             "rerun with -v to see why"
         )
     return result
 
 
+def _raise_error(error: dict[str, Any], req: BuildRequest, log_path: Path | None) -> NoReturn:
+    """Raise the error the worker reported, as the exception it was, with host paths."""
+    kind = error["type"]
+    if kind == "BuildFailed":
+        message = error["message"] + (f"; full log: {log_path}" if log_path else "")
+        raise BuildFailed(message, error.get("log_tail", []), log_path)
+    if kind == "MissingBuildRequirement" and "requirement" in error:
+        searched = [*req.find_links, *req.wheels]
+        if req.missing_fix:  # name the wheels that were there, not the directories
+            searched = sorted({w for d in req.find_links for w in d.glob("*.whl")} | set(req.wheels))
+        raise MissingBuildRequirement(error["requirement"], req.sdist.name, searched, req.missing_fix)
+    raise _ERROR_TYPES.get(kind, WheelhouseError)(error["message"])
+
+
 def _collect(
-    result: dict[str, Any] | None,
+    result: dict[str, Any],
     description: str,
     req: BuildRequest,
     info: SdistInfo,
@@ -376,7 +528,6 @@ def _collect(
     log_target: Path | None,
     started: float,
 ) -> BuildResult:
-    assert result is not None
     log_path: Path | None = None
     if log_target is not None and os.path.lexists(root / "build.log"):
         try:
@@ -386,16 +537,7 @@ def _collect(
             log_path = None
     error = result.get("error")
     if error:
-        kind = error["type"]
-        if kind == "BuildFailed":
-            message = error["message"] + (f"; full log: {log_path}" if log_path else "")
-            raise BuildFailed(message, error.get("log_tail", []), log_path)
-        if kind == "MissingBuildRequirement" and "requirement" in error:
-            searched = [*req.find_links, *req.wheels]
-            if req.missing_fix:  # name the wheels that were there, not the directories
-                searched = sorted({w for d in req.find_links for w in d.glob("*.whl")} | set(req.wheels))
-            raise MissingBuildRequirement(error["requirement"], req.sdist.name, searched, req.missing_fix)
-        raise _ERROR_TYPES.get(kind, WheelhouseError)(error["message"])
+        _raise_error(error, req, log_path)
     name = collect.checked_wheel_name(result["wheel"], info.name)
     final = out_dir / name
     try:

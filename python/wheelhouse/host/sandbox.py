@@ -156,13 +156,20 @@ def write_etc(directory: Path) -> Path:
 
 
 def bwrap_command(
-    bwrap: str, *, root: Path, etc: Path, mounts: Sequence[Mount], argv: Sequence[str]
+    bwrap: str,
+    *,
+    root: Path,
+    etc: Path,
+    mounts: Sequence[Mount],
+    argv: Sequence[str],
+    nested: Sequence[Mount] = (),
 ) -> list[str]:
     """The ``bwrap`` command line that runs ``argv`` in the sandbox.
 
     ``root`` (a host directory) becomes :data:`FIXED_ROOT`, the only
     writable host directory; ``etc`` holds the files of :func:`write_etc`;
-    ``mounts`` are the interpreters, the core and the inputs.
+    ``mounts`` are the interpreters, the core and the inputs; ``nested``
+    are mounts inside :data:`FIXED_ROOT` (a prebuilt environment, read-only).
     """
     args = [bwrap, *_base_args()]
     for name in sorted(p.name for p in etc.iterdir()):
@@ -170,6 +177,8 @@ def bwrap_command(
     for mount in mounts:
         args += ["--bind" if mount.writable else "--ro-bind", str(mount.source), str(mount.target)]
     args += ["--bind", str(root), str(FIXED_ROOT)]
+    for mount in nested:
+        args += ["--bind" if mount.writable else "--ro-bind", str(mount.source), str(mount.target)]
     args += ["--remount-ro", "/", "--chdir", str(FIXED_ROOT), "--", *argv]
     return args
 
@@ -491,16 +500,42 @@ def _has_links(directory: Path) -> bool:
     return False
 
 
+def _real_root(source: Path) -> Path | None:
+    """The one real directory that a directory of links mirrors, if it mirrors one.
+
+    Bazel presents a tree artifact or a source directory as a tree of links,
+    one per file, into a real tree of the same shape: that tree can be bound
+    whole instead of file by file.
+    """
+    root: Path | None = None
+    for dirpath, _dirnames, filenames in os.walk(source):
+        for name in filenames:
+            path = Path(dirpath) / name
+            rel = str(path.relative_to(source))
+            real = os.path.realpath(path)
+            if not real.endswith("/" + rel):
+                return None
+            candidate = Path(real[: -len(rel) - 1])
+            if root is None:
+                root = candidate
+            elif candidate != root:
+                return None
+    return root
+
+
 def directory_mounts(source: Path, target: Path, work: Path) -> list[Mount]:
     """Mounts that show the directory ``source`` at ``target``, read-only.
 
     A directory of symbolic links (Bazel's sandbox presents its inputs that
     way) cannot be bound as it is: the links point at host paths the sandbox
-    does not have. Its files are then bound one by one, each resolved, and
-    subdirectories copied into ``work``.
+    does not have. The real tree it mirrors is bound instead; failing that,
+    its files one by one, each resolved, and subdirectories copied into ``work``.
     """
     if not _has_links(source):
         return [Mount(source, target)]
+    real = _real_root(source)
+    if real is not None and real.is_dir() and not _has_links(real):
+        return [Mount(real, target)]
     mounts = []
     for entry in sorted(source.iterdir()):
         resolved = entry.resolve()

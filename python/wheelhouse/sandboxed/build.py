@@ -229,9 +229,8 @@ def run_request(root: Path, request: Path) -> dict[str, Any]:
     ``interpreter``, ``environment`` and ``dynamic``, or ``error``.
     """
     data = json.loads(request.read_text())
-    info = SdistInfo.from_dict(data.pop("info"))
     start = float(data.pop("start", -1.0))
-    req = BuildRequest.from_json(json.dumps(data))
+    kind = data.pop("kind", "build")
     os.umask(0o022)
     for sub in ("src", "home", "tmp", "build", "out", "final", "debug"):
         (root / sub).mkdir(parents=True, exist_ok=True)
@@ -246,10 +245,37 @@ def run_request(root: Path, request: Path) -> dict[str, Any]:
         }
     )
     os.chdir(root)
-    progress = Progress(verbosity=req.verbosity, start=start if start >= 0 else -1.0)
+    progress = Progress(verbosity=int(data.get("verbosity", 1)), start=start if start >= 0 else -1.0)
+    if kind == "env":
+        return _make_env(data, root, progress)
+    info = SdistInfo.from_dict(data.pop("info"))
+    req = BuildRequest.from_json(json.dumps(data))
     log_path = root / "build.log"
     with open(log_path, "ab") as log:
         return _build(req, info, root, log, log_path, progress)
+
+
+def _make_env(data: dict[str, Any], root: Path, progress: Progress) -> dict[str, Any]:
+    """Install exactly the given wheels into a venv at the fixed path and export it to ``root/final-env``."""
+    python = Path(data["python"])
+    candidates = buildenv.scan_wheel_files([Path(w) for w in data["wheels"]])
+    candidates += buildenv.scan_find_links([Path(d) for d in data["find_links"]])
+    seen: dict[str, buildenv.WheelCandidate] = {}
+    for cand in candidates:
+        other = seen.setdefault(cand.name, cand)
+        if other is not cand:
+            raise UsageError(
+                f"{cand.path.name} and {other.path.name}: one build environment holds one version of "
+                f"{cand.name}; give one"
+            )
+    interp = buildenv.describe_interpreter(python)
+    chosen = sorted(seen.values(), key=lambda c: c.name)
+    progress.phase("build environment", f"installing {_pins(chosen)} for {interp.key}")
+    venv_python = _new_env(python, root / "env")
+    buildenv.install_wheels(chosen, venv_python)
+    dists = [f"{c.name}=={c.version}" for c in chosen]
+    buildenv.export_env(root / "env", root / "final-env", dists, interp.key)
+    return {"env": "final-env", "environment": dists, "interpreter": interp.key}
 
 
 @dataclass
@@ -278,6 +304,10 @@ class _Job:
 
     def phase(self, text: str) -> None:
         self.progress.phase(self.info.label, text)
+
+    def check(self, requirements: list[str], installed: list[str]) -> None:
+        where = [self.req.env_dir] if self.req.env_dir is not None else []
+        buildenv.check_installed(requirements, installed, self.interp, sdist=self.req.sdist.name, where=where)
 
 
 def _apply_patch(req: BuildRequest, patch: Path, source: Path, log: IO[bytes]) -> None:
@@ -342,6 +372,8 @@ def _build(
                 log.write(text)
                 if progress.verbose:
                     sys.stderr.buffer.write(text)
+    if raw is None:  # req.requires_only
+        return {"requires_only": True, "environment": environment, "dynamic": dynamic}
     job.phase(f"normalizing {raw.name} (debug: {req.debug})")
     opts = NormalizeOptions(
         source_date_epoch=epoch,
@@ -371,17 +403,29 @@ def _new_env(python: Path, prefix: Path) -> Path:
     return venv_python
 
 
-def _run_backend(job: _Job) -> tuple[Path, list[str], list[str]]:
+def _run_backend(job: _Job) -> tuple[Path | None, list[str], list[str]]:
+    """Install the environment and run the backend: (raw wheel, environment pins, dynamic).
+
+    With ``requires_only`` the wheel is None: the backend is only asked for its
+    dynamic requirements, which need not be among the given wheels.
+    """
     import build as pypa_build
 
     req, info = job.req, job.info
     static = [str(r) for r in info.build_system["requires"]]
-    job.phase(f"resolving {len(static)} build requirement(s) for {job.interp.key}")
-    chosen = job.resolve(static)
     env_prefix = job.root / "env"
-    venv_python = _new_env(req.python, env_prefix)
-    job.phase(f"installing build environment: {_pins(chosen)}")
-    buildenv.install_wheels(chosen, venv_python)
+    prebuilt: list[str] | None = None
+    if req.env_dir is not None:  # a prebuilt environment, read-only: check it, never add to it
+        venv_python, prebuilt = buildenv.adopt_env(req.env_dir, env_prefix, req.python)
+        job.phase(f"using the prebuilt build environment: {', '.join(prebuilt) or '(nothing)'}")
+        job.check(static, prebuilt)
+        chosen: list[buildenv.WheelCandidate] = []
+    else:
+        job.phase(f"resolving {len(static)} build requirement(s) for {job.interp.key}")
+        chosen = job.resolve(static)
+        venv_python = _new_env(req.python, env_prefix)
+        job.phase(f"installing build environment: {_pins(chosen)}")
+        buildenv.install_wheels(chosen, venv_python)
     runner = _LogRunner(
         backend_environment(req, info, job.source, env_prefix, job.epoch), job.log, job.progress.verbose
     )
@@ -394,7 +438,11 @@ def _run_backend(job: _Job) -> tuple[Path, list[str], list[str]]:
         builder = pypa_build.ProjectBuilder(job.source, python_executable=str(venv_python), runner=runner)
         job.phase("asking the backend for dynamic build requirements")
         dynamic = sorted(builder.get_requires_for_build("wheel", settings))
-        if dynamic:
+        if req.requires_only:
+            return None, sorted(f"{c.name}=={c.version}" for c in chosen), dynamic
+        if prebuilt is not None:
+            job.check(dynamic, prebuilt)
+        elif dynamic:
             full = job.resolve(static + dynamic)
             have = {(c.name, c.version) for c in chosen}
             if have <= {(c.name, c.version) for c in full}:
@@ -419,6 +467,8 @@ def _run_backend(job: _Job) -> tuple[Path, list[str], list[str]]:
                 "provide what it downloads as a build requirement or patch the sdist"
             )
         raise BuildFailed(message, tail, None) from None
+    if prebuilt is not None:
+        return wheel, sorted(prebuilt), dynamic
     environment = sorted(f"{c.name}=={c.version}" for c in installed)
     return wheel, environment, dynamic
 

@@ -295,10 +295,92 @@ def _resolve_round(
     return chosen, False
 
 
-def create_venv(python: Path, prefix: Path, run: RunFn = _run) -> Path:
-    """Create an empty venv (no pip) at ``prefix``; return its interpreter."""
-    run([str(python), "-I", "-m", "venv", "--without-pip", "--clear", str(prefix)])
+def create_venv(python: Path, prefix: Path, run: RunFn = _run, *, clear: bool = True) -> Path:
+    """Create an empty venv (no pip) at ``prefix``; return its interpreter.
+
+    ``clear=False`` keeps what is there (a read-only ``lib`` of a prebuilt environment).
+    """
+    run([str(python), "-I", "-m", "venv", "--without-pip", *(["--clear"] if clear else []), str(prefix)])
     return prefix / "bin" / "python"
+
+
+#: The manifest of an exported build environment: what is installed, for which interpreter.
+ENV_MANIFEST = "wheelhouse-env.json"
+_ENV_PARTS = ("lib", "include")
+
+
+def export_env(prefix: Path, dest: Path, dists: Sequence[str], interpreter: str) -> None:
+    """Copy a venv's installed files to ``dest``: ``lib/``, ``include/``, the files of
+    ``bin/`` (not the interpreter links) and :data:`ENV_MANIFEST`. Only regular files and
+    directories are copied; any other link is an error (an installed wheel has none)."""
+    dest.mkdir(parents=True)
+    for part in (*_ENV_PARTS, "bin"):
+        source = prefix / part
+        if not source.is_dir():
+            continue
+        for path in sorted(source.rglob("*")):
+            if part == "bin" and path.parent == source and path.is_symlink():
+                continue  # the interpreter's links (python, python3, 3.14's 𝜋thon): made anew on use
+            if path.is_symlink():
+                raise BadArchive(f"{path}: a link in the build environment; a wheel cannot install one")
+            target = dest / part / path.relative_to(source)
+            if path.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(path.read_bytes())
+                target.chmod(0o755 if path.stat().st_mode & 0o111 else 0o644)
+    manifest = {"dists": sorted(dists), "interpreter": interpreter}
+    (dest / ENV_MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
+
+
+def adopt_env(prebuilt: Path, prefix: Path, python: Path, run: RunFn = _run) -> tuple[Path, list[str]]:
+    """Make the venv at ``prefix`` around a prebuilt environment's ``lib``.
+
+    ``prefix/lib`` is the prebuilt ``lib`` (mounted read-only in the sandbox,
+    or a link to it without one); the interpreter links and ``pyvenv.cfg`` are
+    made here, the scripts copied. Returns the venv's interpreter and the
+    installed distributions (``name==version``).
+    """
+    manifest = json.loads((prebuilt / ENV_MANIFEST).read_text())
+    prefix.mkdir(parents=True, exist_ok=True)
+    for part in _ENV_PARTS:
+        if not (prefix / part).exists() and (prebuilt / part).is_dir():
+            (prefix / part).symlink_to(prebuilt / part)
+    venv_python = create_venv(python, prefix, run, clear=False)
+    scripts = prebuilt / "bin"
+    if scripts.is_dir():
+        for script in sorted(scripts.iterdir()):
+            target = prefix / "bin" / script.name
+            if script.is_file() and not target.exists():
+                target.write_bytes(script.read_bytes())
+                target.chmod(0o755)
+    return venv_python, list(manifest["dists"])
+
+
+def check_installed(
+    requirements: Sequence[str], dists: Sequence[str], interp: Interpreter, *, sdist: str, where: list[Path]
+) -> None:
+    """Every requirement holds for the installed ``dists`` (``name==version``), transitively only
+    as far as the environment was resolved: a prebuilt environment is never added to.
+
+    Raises:
+        MissingBuildRequirement: one does not.
+    """
+    have: dict[str, Version] = {}
+    for dist in dists:
+        name, _, number = dist.partition("==")
+        have[canonicalize_name(name)] = Version(number)
+    for text in requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            raise UsageError(f"{sdist}: invalid build requirement {text!r}: {exc}") from None
+        if not _marker_ok(req.marker, interp.markers, set()):
+            continue
+        found = have.get(canonicalize_name(req.name))
+        if found is None or not req.specifier.contains(found, prereleases=True):
+            raise MissingBuildRequirement(text, sdist, where)
 
 
 def install_wheels(wheels: Sequence[WheelCandidate], venv_python: Path, run: RunFn = _run) -> None:

@@ -32,6 +32,8 @@ def register_wheel_build_action(ctx, *, tc, spec, wheel_dir, log, debug_dir):
     if debug_dir:
         args.add("--debug-dir", debug_dir.path)
     args.add_all(spec.build_deps, map_each = wheel_flag, expand_directories = False)
+    if spec.build_env:
+        args.add("--build-env", spec.build_env.path)
     args.add("--missing-hint", (
         "add a target that provides it to build_deps of {}: its wheel, a py_wheel_dep, or a lock hub " +
         "library such as @pypi//<name>, which brings its own run-time dependencies"
@@ -50,7 +52,7 @@ def register_wheel_build_action(ctx, *, tc, spec, wheel_dir, log, debug_dir):
         executable = tc.python,
         arguments = [args],
         inputs = depset(
-            [spec.sdist] + spec.patches,
+            [spec.sdist] + spec.patches + ([spec.build_env] if spec.build_env else []),
             transitive = [spec.build_deps, wheelhouse_inputs(tc)],
         ),
         outputs = outputs,

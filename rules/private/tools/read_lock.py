@@ -1,16 +1,23 @@
-"""Read a PEP 751 pylock.toml with the standard library only; print JSON.
+"""Read a PEP 751 pylock.toml (and its build lock) with the standard library only; print JSON.
 
-Usage: python3 read_lock.py LOCK
+Usage: python3 read_lock.py LOCK [BUILD_LOCK]
 
 For the module extension (which runs it with the interpreter it is told to use):
 every package's name (normalized), version, marker, dependencies (or null when
 the lock has none), and its sdist and wheels with file name, URL and sha256.
 A lock that does not parse, lacks hashes, or has a malformed entry exits 1 with
 one line naming the file, the line or the package, and the fix.
+
+With BUILD_LOCK (``pylock.build.toml`` from ``wheelhouse lock-build``): also its
+packages (files pinned by sha256), builds (per package built from source: its
+sdist's sha256 and build environment), cycles and seeds, after checking that it
+was made for LOCK (the sha256 of LOCK's bytes) and that every environment pin
+has a package entry.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -132,13 +139,93 @@ def read_lock(path: str) -> dict[str, Any]:
     return {"lock_version": lock_version, "requires_python": data.get("requires-python"), "packages": out}
 
 
+def _strings(path: str, value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LockError(
+            f"{path}: {what} is not a list of strings; regenerate it with `wheelhouse lock-build`"
+        )
+    return list(value)
+
+
+def read_build_lock(path: str, runtime: str) -> dict[str, Any]:
+    """Parse and check the build lock ``path`` made for the run-time lock ``runtime``."""
+    fix = f"rerun `wheelhouse lock-build {runtime.rpartition('/')[2]}` (with the same options)"
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", errors="replace")
+        with open(runtime, "rb") as handle:
+            digest = "sha256:" + hashlib.sha256(handle.read()).hexdigest()
+    except OSError as exc:
+        raise LockError(f"{path}: cannot read it ({exc.strerror}); {fix}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LockError(f"{path}: not valid TOML: {exc}; {fix}") from None
+    tool = data.get("tool", {}).get("wheelhouse") if isinstance(data.get("tool"), dict) else None
+    if not isinstance(tool, dict) or tool.get("format") != 1:
+        raise LockError(f"{path}: no [tool.wheelhouse] table of format 1: not a build lock; {fix}")
+    if tool.get("runtime-lock") != digest:
+        raise LockError(
+            f"{path} was made for another run-time lock ({tool.get('runtime-lock')}; {runtime} is {digest}): "
+            f"it is stale; {fix}"
+        )
+    arrays = {
+        "packages": data.get("packages", []),
+        "tool.wheelhouse.builds": tool.get("builds", []),
+        "tool.wheelhouse.cycles": tool.get("cycles", []),
+    }
+    for table, value in arrays.items():
+        if not isinstance(value, list):
+            raise LockError(f"{path}: {table} is not an array of tables; {fix}")
+    packages = {}
+    for i, entry in enumerate(data.get("packages", [])):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise LockError(f"{path}: packages[{i}] has no name; {fix}")
+        key = f"{normalize(entry['name'])}=={entry.get('version')}"
+        where = f"package {key}"
+        if not isinstance(entry.get("wheels", []), list):
+            raise LockError(f"{path}: {where}: wheels is not an array of tables; {fix}")
+        packages[key] = {
+            "sdist": None if "sdist" not in entry else _file(path, where, entry["sdist"], "sdist"),
+            "wheels": [_file(path, where, w, "wheel") for w in entry.get("wheels", [])],
+        }
+    builds = {}
+    for entry in tool.get("builds", []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("package"), str):
+            raise LockError(f"{path}: a [[tool.wheelhouse.builds]] entry has no package; {fix}")
+        key = entry["package"]
+        env = _strings(path, entry.get("environment", []), f"the environment of {key}")
+        for pin in env:
+            if pin not in packages:
+                raise LockError(
+                    f"{path}: the build environment of {key} names {pin}, which has no "
+                    f"[[packages]] entry; {fix}"
+                )
+        builds[key] = {"sdist": str(entry.get("sdist", "")), "role": entry.get("role"), "environment": env}
+    for key, build in builds.items():
+        if build["role"] == "build" and (packages.get(key) or {}).get("sdist") is None:
+            raise LockError(f"{path}: {key} is built from source but has no sdist entry; {fix}")
+    cycles = [
+        {
+            "members": _strings(path, c.get("members"), "a cycle's members"),
+            "seeds": _strings(path, c.get("seeds"), "a cycle's seeds"),
+        }
+        for c in tool.get("cycles", [])
+        if isinstance(c, dict)
+    ]
+    return {"packages": packages, "builds": builds, "cycles": cycles, "python": tool.get("python")}
+
+
 def main(argv: list[str]) -> int:
     """Print the lock as JSON, or one error line and exit 1."""
-    if len(argv) != 1:
-        print("usage: read_lock.py LOCK", file=sys.stderr)
+    if len(argv) not in (1, 2):
+        print("usage: read_lock.py LOCK [BUILD_LOCK]", file=sys.stderr)
         return 2
     try:
-        print(json.dumps(read_lock(argv[0]), sort_keys=True))
+        out = read_lock(argv[0])
+        if len(argv) == 2:
+            out["build_lock"] = read_build_lock(argv[1], argv[0])
+        print(json.dumps(out, sort_keys=True))
     except LockError as exc:
         print(f"wheelhouse: {exc}", file=sys.stderr)
         return 1
