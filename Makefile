@@ -5,7 +5,7 @@ LINT_PATHS := python tests benchmarks scripts rules examples
 BUILDIFIER := .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64
 STARLARK := MODULE.bazel BUILD.bazel rules toolchains platforms python/BUILD.bazel tests/e2e tests/e2e_smoke tests/e2e_lock examples third_party
 
-.PHONY: setup inputs demo test lint unit unit-debian integration e2e examples bench bench-lock bench-lock-build dist clean
+.PHONY: setup inputs demo test lint unit unit-debian integration e2e examples bench bench-lock bench-lock-build bench-build-lock dist clean
 
 setup:
 	bash scripts/setup.sh
@@ -47,9 +47,14 @@ e2e: inputs
 examples: inputs
 	$(BIN)/pytest tests/bazel/test_examples.py -s
 
-## pip wheel vs wheelhouse: reproducibility and wall time (a benchmark, not a test).
+## wheelhouse vs uv vs pip on the 20 real sdists (Cython: ~2 min a build), warm and cold caches: wall time and
+## reproducibility (a benchmark, not a test).
 bench: inputs
 	$(BIN)/python benchmarks/bench_build.py
+
+## wheelhouse build of a 47-package lock (17 sdists) with -j2: cold, then the second run.
+bench-build-lock: inputs
+	$(BIN)/python benchmarks/bench_build_lock.py
 
 ## The pylock extension on a synthetic 500-package x 5-wheel lock: evaluation and no-op build.
 bench-lock: inputs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import sys
 import zipfile
 from pathlib import Path
@@ -145,3 +147,25 @@ def members(wheel: Path) -> dict[str, bytes]:
     """All members of a wheel."""
     with zipfile.ZipFile(wheel) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
+
+
+def write_wheel(directory: Path, name: str, version: str, payload: str = "") -> Path:
+    """A valid py3-none-any wheel with one module."""
+    dist = name.replace("-", "_")
+    info = f"{dist}-{version}.dist-info"
+    files = {
+        f"{dist}.py": f"PAYLOAD = {payload!r}\n".encode(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [
+        f"{m},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}"
+        for m, d in files.items()
+    ]
+    files[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{dist}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, data in files.items():
+            zf.writestr(zipfile.ZipInfo(member, (2023, 11, 14, 0, 0, 0)), data)
+    return path

@@ -17,11 +17,36 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import WheelhouseError
-from .host.frontend import build_wheel
-from .host.verify import VerifyResult, verify
-from .normalize import NormalizeOptions, normalize_wheel
-from .request import BuildRequest, BuildResult
+import importlib
+
+TYPE_CHECKING = False  # not typing's: the build worker imports this package and needs no typing
+
+if TYPE_CHECKING:
+    from .errors import WheelhouseError
+    from .host.frontend import build_wheel
+    from .host.verify import VerifyResult, verify
+    from .normalize import NormalizeOptions, normalize_wheel
+    from .request import BuildRequest, BuildResult
+
+# Imported on first use (PEP 562): the build worker imports this package inside the
+# sandbox and needs none of the host side.
+_LAZY = {
+    "WheelhouseError": ".errors",
+    "build_wheel": ".host.frontend",
+    "VerifyResult": ".host.verify",
+    "verify": ".host.verify",
+    "NormalizeOptions": ".normalize",
+    "normalize_wheel": ".normalize",
+    "BuildRequest": ".request",
+    "BuildResult": ".request",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BuildRequest",

@@ -20,21 +20,23 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import BuildFailed, Interrupted, UsageError, WheelhouseError
-from .host.frontend import build_env, build_wheel
-from .host.verify import explain, verify
-from .install import install_tree
+from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_MEMBERS
 from .progress import NORMAL, QUIET, VERBOSE, Progress
 from .request import DEFAULT_MAX_PROCESSES, DEFAULT_TIMEOUT, BuildRequest
-from .sdist import DEFAULT_MAX_BYTES, DEFAULT_MAX_MEMBERS
+
+if TYPE_CHECKING:
+    from .host.cache import Cache
 
 __all__ = ["main", "parse_args", "request_from_args"]
 
@@ -216,6 +218,225 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     _verbosity_options(parser, top=False)
 
 
+def _cache_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR|none",
+        help="the cache of build environments and results (default: $WHEELHOUSE_CACHE, else "
+        "$XDG_CACHE_HOME/wheelhouse or ~/.cache/wheelhouse); none: use no cache",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build even when the result is cached (environments are still reused; the result is stored)",
+    )
+
+
+def _cache(args: argparse.Namespace) -> Cache | None:
+    """The cache ``--cache-dir`` names (None for ``none``)."""
+    return None if args.cache_dir == "none" else _cache_at(args.cache_dir)
+
+
+def _add_cache(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cache = sub.add_parser("cache", help="show or prune the cache of environments, results and files")
+    cache.add_argument("action", choices=("info", "prune", "dir"), help="info: what it holds; prune: trim it")
+    cache.add_argument("--cache-dir", default=None, metavar="DIR", help="the cache (default as build-wheel)")
+    cache.add_argument(
+        "--max-size",
+        type=_size,
+        default=None,
+        metavar="SIZE",
+        help="prune: remove the least recently used entries until at most SIZE remain (default: remove all)",
+    )
+    _verbosity_options(cache, top=False)
+
+
+def _run_cache(args: argparse.Namespace) -> int:
+    cache = _cache_at(args.cache_dir)
+    if args.action == "dir":
+        print(cache.root)
+        return 0
+    if args.action == "prune":
+        removed, freed = cache.prune(args.max_size if args.max_size is not None else 0)
+        print(f"removed {removed} entries, {_human(freed)} from {cache.root}")
+        return 0
+    print(f"cache: {cache.root}")
+    total = 0
+    for stat in cache.stats():
+        total += stat.size
+        noun = "entry" if stat.entries == 1 else "entries"
+        print(f"  {stat.kind:<13} {stat.entries:>6} {noun:<7} {_human(stat.size):>10}")
+    print(f"  {'total':<13} {'':>6}         {_human(total):>10}")
+    return 0
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+def _sources_options(parser: argparse.ArgumentParser, find_links_help: str) -> None:
+    parser.add_argument(
+        "--index",
+        dest="indexes",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="simple index to fetch from after the lock's own URL (repeatable, in order)",
+    )
+    parser.add_argument(
+        "--find-links",
+        "-f",
+        dest="find_links",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help=find_links_help,
+    )
+    parser.add_argument(
+        "--python",
+        type=Path,
+        default=Path(sys.executable),
+        help="the interpreter it is for (default: the one running wheelhouse)",
+    )
+
+
+def _add_build(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    build = sub.add_parser(
+        "build", help="build a whole pylock.toml into a flat wheelhouse with its own pylock.toml"
+    )
+    build.add_argument("lock", type=Path, help="the run-time pylock.toml")
+    build.add_argument(
+        "-o",
+        "--output-dir",
+        dest="output_dir",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the wheelhouse",
+    )
+    build.add_argument(
+        "--build-lock",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="pylock.build.toml from `wheelhouse lock-build`: exact build environments, build "
+        "requirements built from source first",
+    )
+    _sources_options(
+        build,
+        "directory of files to fetch from, last (repeatable); without --build-lock also where build "
+        "requirements come from",
+    )
+    build.add_argument(
+        "--from-source",
+        default=None,
+        metavar=":all:|:none:|NAME,...",
+        help="what to build from sdists: everything, only what has no wheel here (default), or these "
+        "names too (with --build-lock: the build lock's)",
+    )
+    build.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive(int),
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="builds at a time (default: the number of CPUs)",
+    )
+    build.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="SECONDS")
+    build.add_argument("--max-processes", type=_positive(int), default=DEFAULT_MAX_PROCESSES, metavar="N")
+    build.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="the cache (default: $WHEELHOUSE_CACHE, else $XDG_CACHE_HOME/wheelhouse or ~/.cache/wheelhouse)",
+    )
+    build.add_argument("--no-cache", action="store_true", help="build even what is cached (and store it)")
+    _verbosity_options(build, top=False)
+    env = sub.add_parser("env", help="make a virtual environment of a pylock.toml (shared by its pinned set)")
+    env.add_argument("lock", type=Path, help="a pylock.toml with wheels for this interpreter")
+    env.add_argument("dest", type=Path, help="new or empty directory for the environment")
+    _sources_options(env, "directory of files to fetch from, last (repeatable)")
+    env.add_argument("--cache-dir", default=None, metavar="DIR", help="the cache (default as build)")
+    _verbosity_options(env, top=False)
+
+
+def _cache_at(value: str | None) -> Cache:
+    from .host.cache import Cache, cache_root
+
+    return Cache(Path(value).absolute() if value else cache_root())
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from .host.buildall import BuildAllOptions, build_all
+    from .host.fetch import Sources
+
+    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
+    python = args.python if args.python.is_absolute() else Path.cwd() / args.python
+    opts = BuildAllOptions(
+        lock=args.lock.absolute(),
+        output=args.output_dir.absolute(),
+        cache=_cache_at(args.cache_dir),
+        python=python,
+        sources=Sources(tuple(d.absolute() for d in args.find_links), tuple(args.indexes)),
+        build_lock=args.build_lock.absolute() if args.build_lock else None,
+        from_source=args.from_source,
+        jobs=args.jobs,
+        read_actions=not args.no_cache,
+        timeout=args.timeout,
+        max_processes=args.max_processes,
+        verbosity=verbosity,
+    )
+    try:
+        summary = build_all(opts)
+    except WheelhouseError as exc:
+        return _fail(exc, verbosity)
+    if verbosity >= NORMAL:
+        print(
+            f"wheelhouse: {summary.packages} packages in {args.output_dir}: {summary.built} built, "
+            f"{summary.cached} cached, {summary.fetched} wheels as locked [{summary.seconds:.1f}s]",
+            file=sys.stderr,
+        )
+    if args.quiet < 2:
+        print(summary.lock)
+    return 0
+
+
+def _run_env(args: argparse.Namespace) -> int:
+    from .host.envs import make_env
+    from .host.fetch import Sources
+
+    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
+    python = args.python if args.python.is_absolute() else Path.cwd() / args.python
+    try:
+        summary = make_env(
+            args.lock.absolute(),
+            args.dest.absolute(),
+            _cache_at(args.cache_dir),
+            python=python,
+            sources=Sources(tuple(d.absolute() for d in args.find_links), tuple(args.indexes)),
+            progress=Progress(verbosity=verbosity),
+        )
+    except WheelhouseError as exc:
+        return _fail(exc, verbosity)
+    if verbosity >= NORMAL:
+        how = "linked from the cache" if summary.reused else "installed into the cache and linked"
+        print(
+            f"wheelhouse: {len(summary.packages)} packages, environment {summary.key[:12]} {how} "
+            f"({summary.linked} hard links)",
+            file=sys.stderr,
+        )
+    if args.quiet < 2:
+        print(summary.path)
+    return 0
+
+
 def _add_lock_build(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lb = sub.add_parser(
         "lock-build",
@@ -294,6 +515,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     bw = sub.add_parser("build-wheel", help="build one sdist into one reproducible wheel")
     _add_common(bw)
     bw.add_argument("-o", "--output-dir", dest="output_dir", type=Path, required=True, metavar="OUTDIR")
+    _cache_options(bw)
     vf = sub.add_parser("verify", help="build twice under perturbation, compare the bytes")
     _add_common(vf)
     vf.add_argument(
@@ -353,6 +575,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     be.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     _verbosity_options(be, top=False)
     _add_lock_build(sub)
+    _add_build(sub)
+    _add_cache(sub)
     args = parser.parse_args(list(argv))
     if args.quiet and args.verbose:
         parser.error("-q/--quiet and -v/--verbose exclude each other")
@@ -374,6 +598,8 @@ def _expand_wheels(paths: list[Path]) -> list[Path]:
 
 def _install(args: argparse.Namespace) -> int:
     try:
+        from .install import install_tree
+
         site = install_tree(_expand_wheels(args.wheels), args.dest, args.interpreter)
     except WheelhouseError as exc:
         return _fail(exc, NORMAL)
@@ -402,6 +628,8 @@ def _compare(args: argparse.Namespace) -> int:
         print(f"identical {first.name} sha256={hashlib.sha256(first.read_bytes()).hexdigest()}")
         return 0
     print(f"DIFFERENT {first.name} vs {second.name}")
+    from .host.verify import explain
+
     for line in explain(first, second):
         print(f"  {line}")
     return 1
@@ -411,6 +639,8 @@ def _build_env(args: argparse.Namespace) -> int:
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     python = args.python if args.python.is_absolute() else Path.cwd() / args.python
     try:
+        from .host.frontend import build_env
+
         dists = build_env(
             [w.absolute() for w in args.wheels],
             [d.absolute() for d in args.find_links],
@@ -517,6 +747,12 @@ def _run(args: argparse.Namespace) -> int:
         from .host.lockcli import run_lock_build
 
         return run_lock_build(args)
+    if args.command == "cache":
+        return _run_cache(args)
+    if args.command == "build":
+        return _run_build(args)
+    if args.command == "env":
+        return _run_env(args)
     try:
         req = request_from_args(args)
     except UsageError as exc:
@@ -525,16 +761,31 @@ def _run(args: argparse.Namespace) -> int:
     debug_dir = args.debug_dir.absolute() if args.debug_dir else None
     try:
         if args.command == "build-wheel":
-            result = build_wheel(
-                req,
-                args.output_dir.absolute(),
-                debug_dir=debug_dir,
-                log_file=args.log_file.absolute() if args.log_file else None,
-                progress=progress,
-            )
+            cache = _cache(args)
+            log_file = args.log_file.absolute() if args.log_file else None
+            if cache is None:
+                from .host.frontend import build_wheel
+
+                result = build_wheel(
+                    req, args.output_dir.absolute(), debug_dir=debug_dir, log_file=log_file, progress=progress
+                )
+            else:
+                from .host.cached import build_cached
+
+                result = build_cached(
+                    req,
+                    args.output_dir.absolute(),
+                    cache,
+                    read_actions=not args.no_cache,
+                    debug_dir=debug_dir,
+                    log_file=log_file,
+                    progress=progress,
+                )
             if args.quiet < 2:
                 print(f"{result.wheel} sha256={result.sha256}")
             return 0
+        from .host.verify import verify
+
         outcome = verify(req, args.output_dir.absolute() if args.output_dir else None, progress=progress)
     except WheelhouseError as exc:
         return _fail(exc, req.verbosity)

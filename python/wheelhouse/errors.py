@@ -15,6 +15,7 @@ __all__ = [
     "BuildFailed",
     "BuildLockError",
     "CycleError",
+    "DynamicRequirements",
     "FetchError",
     "HashMismatch",
     "Interrupted",
@@ -90,6 +91,20 @@ class BuildFailed(WheelhouseError):
         super().__init__(message)
         self.log_tail = log_tail
         self.log_path = log_path
+
+
+class DynamicRequirements(WheelhouseError):
+    """The backend asks for build requirements a prebuilt environment lacks (the caller makes another).
+
+    Attributes:
+        requirements: what ``get_requires_for_build_wheel`` returned (list[str]).
+    """
+
+    def __init__(self, requirements: list[str], sdist: str) -> None:
+        super().__init__(
+            f"{sdist}: the backend asks for {', '.join(requirements)}, not in the build environment"
+        )
+        self.requirements = requirements
 
 
 class CycleError(WheelhouseError):

@@ -46,12 +46,18 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
-
-from packaging.version import InvalidVersion, Version
 
 from . import elf
 from .errors import BadArchive, UsageError
+
+# The build worker imports this module: ``packaging`` only where it is needed.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
+
+    DebugMode = Literal["strip", "split", "keep"]
+else:
+    DebugMode = str
 
 __all__ = [
     "DebugMode",
@@ -61,7 +67,6 @@ __all__ = [
     "rewrite_entries",
 ]
 
-DebugMode = Literal["strip", "split", "keep"]
 RunFn = Callable[[Sequence[str]], object]
 
 _BUILD_TAG = re.compile(r"^\d[A-Za-z0-9_.]*$")
@@ -267,6 +272,8 @@ def _retag(
     if opts.local_version is not None:
         label = opts.local_version.lower().replace("-", ".").replace("_", ".")
         new_version = f"{version}.{label}" if "+" in version else f"{version}+{label}"
+        from packaging.version import InvalidVersion, Version
+
         try:
             Version(new_version)
         except InvalidVersion:

@@ -6,7 +6,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = ["NORMAL", "QUIET", "VERBOSE", "Progress"]
 
@@ -23,12 +26,16 @@ class Progress:
         stream: where lines go, stderr by default (TextIO).
         clock: monotonic clock in seconds, injectable for tests.
         start: the clock reading elapsed times count from (float).
+        sink: takes each line instead of ``stream``, the build worker's output
+            included (``wheelhouse build`` shows them on its board)
+            (Callable[[str], None] | None).
     """
 
     verbosity: int = NORMAL
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     clock: Callable[[], float] = time.monotonic
     start: float = -1.0
+    sink: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         if self.start < 0:
@@ -41,12 +48,19 @@ class Progress:
     def phase(self, label: str, text: str) -> None:
         """Report that ``label`` entered phase ``text``."""
         if self.verbosity >= NORMAL:
-            print(f"wheelhouse: {label}: {text} [{self.elapsed():.1f}s]", file=self.stream, flush=True)
+            self.line(f"wheelhouse: {label}: {text} [{self.elapsed():.1f}s]")
 
     def warn(self, text: str) -> None:
         """A warning, shown unless quiet."""
         if self.verbosity >= NORMAL:
-            print(f"wheelhouse: warning: {text}", file=self.stream, flush=True)
+            self.line(f"wheelhouse: warning: {text}")
+
+    def line(self, text: str) -> None:
+        """One line of output, to the sink or the stream."""
+        if self.sink is not None:
+            self.sink(text)
+        else:
+            print(text, file=self.stream, flush=True)
 
     @property
     def verbose(self) -> bool:

@@ -11,10 +11,14 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from .normalize import DebugMode
-from .sdist import DEFAULT_MAX_BYTES, DEFAULT_MAX_MEMBERS
+from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_MEMBERS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .normalize import DebugMode
 
 __all__ = [
     "DEFAULT_MAX_PROCESSES",
@@ -69,6 +73,12 @@ class BuildRequest:
         env_dir: a prebuilt build environment (``wheelhouse build-env``) to use,
             read-only, instead of resolving and installing one; every static and
             dynamic requirement must be in it (Path | None).
+        dynamic_known: the backend's answer to ``get_requires_for_build_wheel``
+            for this sdist, environment and options, known from an earlier build:
+            the hook is not asked again (tuple[str, ...] | None).
+        report_dynamic: with ``env_dir``, report dynamic requirements the
+            environment lacks as :class:`~wheelhouse.errors.DynamicRequirements`
+            (the caller then makes a bigger environment) (bool).
     """
 
     sdist: Path
@@ -93,6 +103,8 @@ class BuildRequest:
     missing_fix: str = ""
     requires_only: bool = False
     env_dir: Path | None = None
+    dynamic_known: tuple[str, ...] | None = None
+    report_dynamic: bool = False
 
     def to_json(self) -> str:
         """Serialize (for the worker)."""
@@ -111,6 +123,8 @@ class BuildRequest:
         data["sdist"] = Path(data["sdist"])
         data["python"] = Path(data["python"])
         data["env_dir"] = None if data.get("env_dir") is None else Path(data["env_dir"])
+        if data.get("dynamic_known") is not None:
+            data["dynamic_known"] = tuple(data["dynamic_known"])
         for key in _PATHS:
             data[key] = tuple(Path(p) for p in data[key])
         return cls(**data)
@@ -132,6 +146,7 @@ class BuildResult:
         sandbox: how the build was isolated, for reports (str).
         environment: the build environment, ``name==version`` each, sorted (tuple[str, ...]).
         dynamic: what the backend asked for in ``get_requires_for_build_wheel`` (tuple[str, ...]).
+        cached: served from the action cache, not built (bool).
     """
 
     wheel: Path
@@ -145,6 +160,7 @@ class BuildResult:
     sandbox: str = ""
     environment: tuple[str, ...] = ()
     dynamic: tuple[str, ...] = ()
+    cached: bool = False
 
 
 @dataclass(frozen=True)

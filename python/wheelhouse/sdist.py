@@ -25,7 +25,6 @@ from __future__ import annotations
 import calendar
 import contextlib
 import dataclasses
-import email.parser
 import errno
 import itertools
 import math
@@ -35,18 +34,20 @@ import re
 import shutil
 import stat
 import tarfile
-import tomllib
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
-
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from .errors import BadArchive, LimitExceeded, NoBuildSystem, UnsafeArchive
+from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_MEMBERS
+
+# The build worker extracts with this module before the backend runs: what only
+# inspecting needs (packaging, email) is imported there, not here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -66,10 +67,6 @@ MIN_SOURCE_DATE_EPOCH = 315532800
 #: ... nor after 2107-12-31 23:59:58 UTC (its year field ends there): the latest we use.
 MAX_SOURCE_DATE_EPOCH = 4354819198
 
-#: Default cap on the bytes of file data in one sdist (1 GiB; real sdists stay far below).
-DEFAULT_MAX_BYTES = 1 << 30
-#: Default cap on the number of members of one sdist.
-DEFAULT_MAX_MEMBERS = 100_000
 
 #: PEP 517's fallback for a project without a ``[build-system]`` table.
 LEGACY_BUILD_SYSTEM: dict[str, Any] = {
@@ -458,6 +455,8 @@ def _build_system(sdist: Path, top: str, raw: bytes | None) -> dict[str, Any]:
     build_system = {**LEGACY_BUILD_SYSTEM, "requires": list(LEGACY_BUILD_SYSTEM["requires"])}
     if raw is None:
         return build_system
+    import tomllib
+
     try:
         pyproject = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -484,6 +483,9 @@ def _build_system(sdist: Path, top: str, raw: bytes | None) -> dict[str, Any]:
 
 
 def _checked(sdist: Path, name: str, version: str, where: str) -> tuple[str, str]:
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
     if not valid_project_name(name):
         raise BadArchive(
             f"{sdist}: {where} gives the project name {name!r}, which is not a valid PEP 508 name; {_UNSAFE}"
@@ -501,6 +503,8 @@ def _checked(sdist: Path, name: str, version: str, where: str) -> tuple[str, str
 
 def _name_version(sdist: Path, pkg_info: bytes | None, top: str) -> tuple[str, str]:
     if pkg_info is not None:
+        import email.parser
+
         msg = email.parser.BytesParser().parsebytes(pkg_info, headersonly=True)
         name, version = msg.get("Name"), msg.get("Version")
         if name and version:

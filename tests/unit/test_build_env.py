@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import shutil
@@ -18,7 +17,7 @@ from wheelhouse.host.frontend import build_env
 from wheelhouse.sandboxed.buildenv import ENV_MANIFEST
 
 from conftest import MakeSdist, quiet, request
-from samples import CEXT, FLIT
+from samples import CEXT, FLIT, write_wheel
 
 SETUPTOOLS = "setuptools-*.whl"
 
@@ -35,28 +34,6 @@ def snapshot(top: Path) -> dict[str, tuple[int, str]]:
         data = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
         out[str(path.relative_to(top))] = (path.lstat().st_mode, data)
     return out
-
-
-def write_wheel(directory: Path, name: str, version: str, payload: str = "") -> Path:
-    """A valid py3-none-any wheel with one module."""
-    dist = name.replace("-", "_")
-    info = f"{dist}-{version}.dist-info"
-    files = {
-        f"{dist}.py": f"PAYLOAD = {payload!r}\n".encode(),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = [
-        f"{m},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}"
-        for m, d in files.items()
-    ]
-    files[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{dist}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as zf:
-        for member, data in files.items():
-            zf.writestr(zipfile.ZipInfo(member, (2023, 11, 14, 0, 0, 0)), data)
-    return path
 
 
 def digest16(wheel: Path, member: str) -> str:

@@ -21,6 +21,7 @@ from wheelhouse import build_wheel, elf, verify
 from wheelhouse.sandboxed.build import find_faketime
 
 from conftest import MakeSdist, quiet, request
+from samples import CEXT
 
 _BACKEND = r'''
 """An in-tree backend whose behaviour the test chooses (rules_wheelhouse tests)."""
@@ -197,3 +198,26 @@ def test_the_clock_is_shifted_for_python_and_sleeps_still_work(
     outcome = verify(request(sdist, wheel_dir), tmp_path / "out", progress=quiet())
     assert outcome.identical, outcome.explanation
     assert outcome.clock_shifted, outcome.perturbed
+
+
+def test_strip_mode_compiles_without_debug_info_and_gets_the_same_bytes(
+    make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path
+) -> None:
+    """``-g0`` under ``--debug strip`` is only faster: the wheel equals a ``-g`` build stripped."""
+    sdist = make_sdist("cext", "1.0", CEXT)
+    kept = build_wheel(request(sdist, wheel_dir, debug="keep"), tmp_path / "keep", progress=quiet())
+    with zipfile.ZipFile(kept.wheel) as zf:
+        (so,) = [n for n in zf.namelist() if n.endswith(".so")]
+        assert any(s.name.startswith(".debug_") for s in elf.sections(zf.read(so)))  # -g is on by default
+    fast = build_wheel(request(sdist, wheel_dir), tmp_path / "fast", progress=quiet())
+    assert fast.log is not None
+    fast_log = fast.log.read_text()
+    maps = " ".join(  # the front end's CPPFLAGS without -g0: the interpreter's -g stays in force
+        f"-ffile-prefix-map=/tmp/wheelhouse-build/{a}={b}"
+        for a, b in (("src/cext-1.0", "/usr/src/cext-1.0"), ("env", "/usr/src/wheelhouse-env"),
+                     ("build", "/usr/src/wheelhouse-build"))
+    )  # fmt: skip
+    slow = build_wheel(request(sdist, wheel_dir, env={"CPPFLAGS": maps}), tmp_path / "slow", progress=quiet())
+    assert fast.sha256 == slow.sha256
+    assert slow.log is not None
+    assert " -g0 " in fast_log and " -g0 " not in slow.log.read_text()

@@ -32,7 +32,7 @@ from wheelhouse.errors import BuildFailed, LimitExceeded, SandboxError
 from wheelhouse.host import sandbox
 from wheelhouse.progress import QUIET
 
-from conftest import MakeSdist, quiet
+from conftest import MakeSdist, quiet, request
 from hostile import SETUP_PY_WRITER, hostile
 
 pytestmark = pytest.mark.skipif(sandbox.find_bwrap() is None, reason="bubblewrap is not installed")
@@ -287,3 +287,25 @@ def test_refused_namespaces_name_the_missing_feature() -> None:
         "does not allow non-privileged user namespaces.\n"
     )
     assert "user namespaces are not permitted" in text and "max_user_namespaces" in text
+
+
+def test_a_refused_sandbox_fails_the_build_with_the_reason_and_the_fix(
+    make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bubblewrap is probed only after a sandbox failed; the build then says why, in one line."""
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, likely because the kernel does "
+        "not allow non-privileged user namespaces.' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: str(fake))
+    sdist = make_sdist("refused", "1.0", {"pyproject.toml": "[build-system]\nrequires = []\n"})
+    with pytest.raises(SandboxError) as caught:
+        build_wheel(request(sdist, wheel_dir), tmp_path / "out", progress=quiet())
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "cannot create the build sandbox: user namespaces are not permitted" in message
+    assert "--sandbox none" in message
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -20,11 +20,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
-
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from ..errors import SandboxError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 __all__ = [
     "checked_wheel_name",
@@ -139,6 +140,8 @@ def checked_wheel_name(relative: str, project: str) -> str:
     directory, _, name = relative.partition("/")
     if directory != "final" or "/" in name:
         raise _bad(f"wheel path {relative!r}")
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
     try:
         wheel_project = parse_wheel_filename(name)[0]
     except InvalidWheelFilename:

@@ -1,9 +1,9 @@
 """Files by (name, sha256): from a URL, local directories or simple indexes, into a local store.
 
 The identity of a file is its name and sha256; where it comes from is
-configuration. :func:`fetch` tries the given URL, then each ``--find-links``
-directory (a file of that name), then each index (its simple page for the
-project, PEP 691 JSON or PEP 503 HTML, a link with that file name). Bytes are
+configuration. :func:`fetch` tries the given URL, then each index in order (its
+simple page for the project, PEP 691 JSON or PEP 503 HTML, a link with that
+file name), then each ``--find-links`` directory (a file of that name). Bytes are
 hashed as they arrive; a file with other bytes is refused at once, naming the
 file, the place and both hashes (never a reason to try the next source). A
 good file lands in the store ``<cache>/files/<sha256>/<name>`` through a
@@ -23,7 +23,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,14 +145,20 @@ def fetch(filename: str, sha256: str, url: str, sources: Sources, cache: Path, *
     store.mkdir(parents=True, exist_ok=True)
     what = f"{filename}" + (f" ({package})" if package else "")
     tried: list[str] = []
-    candidates: list[str] = [url] if url else []
-    for directory in sources.find_links:
-        local = directory / filename
-        if local.is_file():
-            candidates.append(local.resolve().as_uri())
-    for index in sources.indexes:
-        candidates += _index_urls(index, filename, tried)
-    for candidate in candidates:
+
+    def candidates() -> Iterator[str]:  # lazily: an index is not asked when the URL had the file
+        if url:
+            yield url
+        for index in sources.indexes:
+            yield from _index_urls(index, filename, tried)
+        for directory in sources.find_links:
+            local = directory / filename
+            if local.is_file():
+                yield local.resolve().as_uri()
+            else:
+                tried.append(f"{directory} (no {filename})")
+
+    for candidate in candidates():
         fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".tmp", dir=store)
         os.close(fd)
         tmp = Path(tmp_name)

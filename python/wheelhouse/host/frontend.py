@@ -19,6 +19,7 @@ Bazel action both end here). On the host it only checks and moves files:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -27,17 +28,17 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
 from ..errors import (
     BadArchive,
     BuildFailed,
+    DynamicRequirements,
     LimitExceeded,
     MissingBuildRequirement,
     NoBuildSystem,
@@ -49,13 +50,21 @@ from ..errors import (
 from ..normalize import NormalizeOptions
 from ..progress import Progress
 from ..request import DEFAULT_MAX_PROCESSES, DEFAULT_TIMEOUT, BuildRequest, BuildRequirements, BuildResult
-from ..sandboxed.buildenv import ENV_MANIFEST
+from ..sandboxed.buildenv import ENV_MANIFEST, Interpreter
 from ..sandboxed.worker import BOOT
 from ..sdist import ExtractLimits, SdistInfo, inspect_sdist
 from . import collect, sandbox
 from .sandbox import FIXED_ROOT, SANDBOX_CORE, SANDBOX_INPUTS, Mount
 
-__all__ = ["build_env", "build_requirements", "build_wheel", "default_log_dir"]
+__all__ = [
+    "build_env",
+    "build_requirements",
+    "build_wheel",
+    "check_output",
+    "check_request",
+    "default_log_dir",
+    "missing_requirement",
+]
 
 _ERROR_TYPES: dict[str, type[WheelhouseError]] = {
     cls.__name__: cls
@@ -69,9 +78,10 @@ _ENV_REQUEST = BuildRequest(sdist=Path("build-environment"), find_links=(), pyth
 
 
 def default_log_dir() -> Path:
-    """``$XDG_CACHE_HOME/wheelhouse/logs`` (or ``~/.cache/...``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "wheelhouse" / "logs"
+    """``logs`` in the cache directory (:func:`~wheelhouse.host.cache.cache_root`)."""
+    from .cache import cache_root
+
+    return cache_root() / "logs"
 
 
 def _sha256(path: Path) -> str:
@@ -97,7 +107,7 @@ def _rmtree(path: Path) -> None:
         shutil.rmtree(path, onerror=fix)
 
 
-def _check_request(req: BuildRequest) -> None:
+def check_request(req: BuildRequest) -> None:
     for path in (req.sdist, req.python, *req.find_links, *req.wheels, *req.patches):
         if path == FIXED_ROOT or FIXED_ROOT in path.parents:
             raise UsageError(f"{path}: inputs may not live under {FIXED_ROOT}")
@@ -140,7 +150,7 @@ def _writable_dir(path: Path, what: str) -> None:
         raise UsageError(f"{what} {path}: {probe} is not writable; give a directory you can write to")
 
 
-def _check_output(out_dir: Path, info: SdistInfo, debug_dir: Path | None) -> None:
+def check_output(out_dir: Path, info: SdistInfo, debug_dir: Path | None) -> None:
     """Find output problems before a long build, not after it."""
     _writable_dir(out_dir, "-o")
     if debug_dir is not None:
@@ -151,8 +161,10 @@ def _check_output(out_dir: Path, info: SdistInfo, debug_dir: Path | None) -> Non
         if not entry.name.endswith(".whl") or not entry.is_dir():
             continue
         try:
+            from packaging.utils import parse_wheel_filename
+
             project = parse_wheel_filename(entry.name)[0]
-        except InvalidWheelFilename:
+        except ValueError:  # packaging's InvalidWheelFilename
             continue
         if project == info.name:
             raise UsageError(
@@ -186,28 +198,34 @@ def build_wheel(
     progress: Progress | None = None,
     worker_env: Mapping[str, str] | None = None,
     worker_umask: int | None = None,
+    interpreter: Interpreter | None = None,
+    info: SdistInfo | None = None,
 ) -> BuildResult:
     """Build ``req.sdist`` into ``out_dir``; see the module docstring.
 
     ``worker_env`` and ``worker_umask`` add noise to the worker's own
     environment (``verify`` uses them); the backend's environment is built
-    from scratch regardless.
+    from scratch regardless. ``interpreter`` is ``req.python`` already
+    described (:class:`~wheelhouse.host.cache.Cache` remembers it), so the
+    worker need not start it to ask; ``info`` is what inspecting the sdist
+    found, when the caller knows it (the worker checks every member again).
 
     Raises:
         WheelhouseError: any user-actionable failure; ``out_dir`` is untouched.
     """
     progress = progress or Progress(verbosity=req.verbosity)
     started = time.monotonic()
-    _check_request(req)
-    info = inspect_sdist(req.sdist, ExtractLimits(req.max_extract_bytes, req.max_members))
+    check_request(req)
+    if info is None:
+        info = inspect_sdist(req.sdist, ExtractLimits(req.max_extract_bytes, req.max_members))
     target_debug = (debug_dir or out_dir / "debug") if req.debug == "split" else None
-    _check_output(out_dir, info, target_debug)
+    check_output(out_dir, info, target_debug)
     log_target = _log_target(log_file, info, progress)
 
     def finish(result: dict[str, Any], description: str, root: Path) -> BuildResult:
         return _collect(result, description, req, info, root, out_dir, target_debug, log_target, started)
 
-    return _run(_build_job(req, info, progress, worker_env, worker_umask), finish)
+    return _run(_build_job(req, info, progress, worker_env, worker_umask, interpreter), finish)
 
 
 def build_requirements(req: BuildRequest, *, progress: Progress | None = None) -> BuildRequirements:
@@ -220,7 +238,7 @@ def build_requirements(req: BuildRequest, *, progress: Progress | None = None) -
     """
     req = dataclasses.replace(req, requires_only=True)
     progress = progress or Progress(verbosity=req.verbosity)
-    _check_request(req)
+    check_request(req)
     info = inspect_sdist(req.sdist, ExtractLimits(req.max_extract_bytes, req.max_members))
 
     def finish(result: dict[str, Any], _description: str, _root: Path) -> BuildRequirements:
@@ -247,12 +265,18 @@ def build_env(
     sandbox_mode: str = "auto",
     timeout: float = DEFAULT_TIMEOUT,
     max_processes: int = DEFAULT_MAX_PROCESSES,
+    interpreter: Interpreter | None = None,
+    compile_bytecode: bool = False,
 ) -> tuple[str, ...]:
     """Install exactly ``wheels`` (and the wheels in ``find_links``) into a build environment
     for ``python`` at the fixed path, in the sandbox, and export it to ``out_dir`` (see
     :func:`wheelhouse.sandboxed.buildenv.export_env`). ``build_wheel`` then uses it
     read-only with ``BuildRequest(env_dir=out_dir)``. Returns the installed
-    distributions (``name==version``).
+    distributions (``name==version``). ``compile_bytecode`` adds ``.pyc`` files
+    (``unchecked-hash``: never compared with their sources, which the cache
+    verifies), so backends start without compiling themselves every build; the
+    files depend on the interpreter's marshal, so Bazel's environments do not
+    carry them.
 
     Raises:
         WheelhouseError: a bad wheel, two versions of one project, an output that exists.
@@ -275,11 +299,12 @@ def build_env(
             "wheels": [str(w) for w in seen.wheels],
             "find_links": [str(d) for d in seen.find_links],
             "verbosity": progress.verbosity,
+            "compile": compile_bytecode,
         }
 
     job = _Job(
         "build environment", _Inputs(python, None, tuple(find_links), tuple(wheels)), request, sandbox_mode,
-        timeout, max_processes, (), progress,
+        timeout, max_processes, (), progress, described=_described(interpreter),
     )  # fmt: skip
 
     def finish(result: dict[str, Any], _description: str, root: Path) -> tuple[str, ...]:
@@ -325,10 +350,27 @@ class _Job:
     progress: Progress
     noise: Mapping[str, str] | None = None
     umask: int | None = None
+    described: dict[str, Any] | None = None
+
+
+def _described(interp: Interpreter | None) -> dict[str, Any] | None:
+    if interp is None:
+        return None
+    return {
+        "implementation": interp.implementation,
+        "version": interp.version,
+        "markers": interp.markers,
+        "tags": list(interp.tags),
+    }
 
 
 def _build_job(
-    req: BuildRequest, info: SdistInfo, progress: Progress, noise: Mapping[str, str] | None, umask: int | None
+    req: BuildRequest,
+    info: SdistInfo,
+    progress: Progress,
+    noise: Mapping[str, str] | None,
+    umask: int | None,
+    interpreter: Interpreter | None = None,
 ) -> _Job:
     def request(seen: _Inputs) -> dict[str, Any]:
         assert seen.sdist is not None
@@ -349,7 +391,7 @@ def _build_job(
     inputs = _Inputs(req.python, req.sdist, req.find_links, req.wheels, req.patches, req.env_dir)
     return _Job(
         f"{req.sdist.name} ({info.label})", inputs, request, req.sandbox, req.timeout,
-        req.max_processes, req.ro_binds, progress, noise, umask,
+        req.max_processes, req.ro_binds, progress, noise, umask, _described(interpreter),
     )  # fmt: skip
 
 
@@ -394,6 +436,8 @@ def _worker_env(progress: Progress, noise: Mapping[str, str] | None) -> dict[str
 def _write_request(job: _Job, seen: _Inputs, path: Path) -> None:
     data = job.request(seen)
     data["start"] = job.progress.start
+    if job.described is not None:
+        data["described"] = job.described
     path.write_text(json.dumps(data, sort_keys=True))
 
 
@@ -464,25 +508,53 @@ def _launch(job: _Job, root: Path, cmd: list[str], isolated: bool) -> tuple[dict
         description = f"bwrap (user, mount, pid, ipc, uts, network namespaces; read-only system; {processes})"
     else:
         description = f"none (not isolated: the network was open; {processes})"
-    outcome = sandbox.run_sandbox(
-        cmd,
-        env=_worker_env(job.progress, job.noise),
-        timeout=job.timeout,
-        limit=limit,
-        umask=job.umask,
-        stdout=_stderr(),
-    )
-    return _outcome_result(job, root, outcome), description
+    threading.Thread(target=_preload, daemon=True).start()  # while the sandbox runs, on another core
+    with _worker_output(job.progress) as output:
+        outcome = sandbox.run_sandbox(
+            cmd,
+            env=_worker_env(job.progress, job.noise),
+            timeout=job.timeout,
+            limit=limit,
+            umask=job.umask,
+            stdout=output,
+        )
+    return _outcome_result(job, root, outcome, cmd[0] if isolated else ""), description
 
 
-def _stderr() -> int | None:
+def _preload() -> None:
+    """Import what reading the result back needs (its name checks use ``packaging``)."""
+    with contextlib.suppress(Exception):
+        import packaging.utils  # noqa: F401
+
+
+@contextlib.contextmanager
+def _worker_output(progress: Progress) -> Iterator[int | None]:
+    """Where the worker's output goes: stderr, or line by line to ``progress.sink``."""
+    sink = progress.sink
+    if sink is None:
+        try:
+            fd: int | None = sys.stderr.fileno()
+        except (AttributeError, OSError, ValueError):
+            fd = None
+        yield fd
+        return
+    read_fd, write_fd = os.pipe()
+
+    def pump() -> None:
+        with os.fdopen(read_fd, "rb") as lines:
+            for raw in lines:
+                sink(raw.decode(errors="replace").rstrip("\n"))
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
     try:
-        return sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
+        yield write_fd
+    finally:
+        os.close(write_fd)  # the worker's copies closed when it ended: the reader sees the end
+        reader.join(timeout=5)
 
 
-def _outcome_result(job: _Job, root: Path, outcome: sandbox.RunOutcome) -> dict[str, Any]:
+def _outcome_result(job: _Job, root: Path, outcome: sandbox.RunOutcome, bwrap: str) -> dict[str, Any]:
     if outcome.process_limit_hit:
         raise LimitExceeded(
             f"{job.label}: the build tried to run more than {job.max_processes} processes and threads "
@@ -495,6 +567,8 @@ def _outcome_result(job: _Job, root: Path, outcome: sandbox.RunOutcome) -> dict[
             "it started; raise the limit with --timeout if it needs longer"
         )
     result = collect.read_result(root)
+    if result is None and bwrap:
+        sandbox.explain_failure(bwrap)  # the kernel refused the sandbox: say why and how to fix it
     if result is None:
         raise SandboxError(
             f"{job.label}: the build worker died (exit {outcome.returncode}) without a result; "
@@ -509,12 +583,19 @@ def _raise_error(error: dict[str, Any], req: BuildRequest, log_path: Path | None
     if kind == "BuildFailed":
         message = error["message"] + (f"; full log: {log_path}" if log_path else "")
         raise BuildFailed(message, error.get("log_tail", []), log_path)
+    if kind == "DynamicRequirements" and isinstance(error.get("requirements"), list):
+        raise DynamicRequirements([str(r) for r in error["requirements"]], req.sdist.name)
     if kind == "MissingBuildRequirement" and "requirement" in error:
-        searched = [*req.find_links, *req.wheels]
-        if req.missing_fix:  # name the wheels that were there, not the directories
-            searched = sorted({w for d in req.find_links for w in d.glob("*.whl")} | set(req.wheels))
-        raise MissingBuildRequirement(error["requirement"], req.sdist.name, searched, req.missing_fix)
+        raise missing_requirement(req, str(error["requirement"]))
     raise _ERROR_TYPES.get(kind, WheelhouseError)(error["message"])
+
+
+def missing_requirement(req: BuildRequest, requirement: str) -> MissingBuildRequirement:
+    """The error for a build requirement none of ``req``'s wheels satisfies, with its fix."""
+    searched = [*req.find_links, *req.wheels]
+    if req.missing_fix:  # name the wheels that were there, not the directories
+        searched = sorted({w for d in req.find_links for w in d.glob("*.whl")} | set(req.wheels))
+    return MissingBuildRequirement(requirement, req.sdist.name, searched, req.missing_fix)
 
 
 def _collect(

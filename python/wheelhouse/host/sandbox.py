@@ -32,9 +32,12 @@ import errno
 import fcntl
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -57,10 +60,12 @@ __all__ = [
     "bwrap_command",
     "core_mounts",
     "directory_mounts",
+    "explain_failure",
     "fixed_root_lock",
     "interpreter_mounts",
     "run_sandbox",
     "select_mode",
+    "stop_all",
     "write_etc",
 ]
 
@@ -216,12 +221,11 @@ def select_mode(requested: str) -> tuple[SandboxMode, str]:
     """Resolve ``--sandbox``: ``(mode, bwrap path or "")``.
 
     ``auto`` and ``bwrap`` both mean bubblewrap, and fail when it cannot
-    isolate the build; only ``none`` (asked for explicitly) builds without
-    isolation.
+    isolate the build (:func:`explain_failure` says why, once a sandbox has
+    failed); only ``none`` (asked for explicitly) builds without isolation.
 
     Raises:
-        SandboxError: bubblewrap is missing or the kernel refuses namespaces;
-            the message names the missing feature and the fix.
+        SandboxError: bubblewrap is missing; the message names the fix.
     """
     if requested == "none":
         return "none", ""
@@ -234,12 +238,22 @@ def select_mode(requested: str) -> tuple[SandboxMode, str]:
             "install it (Debian: apt-get install bubblewrap), or pass --sandbox none to build "
             "without isolation, with the network open"
         )
+    return "bwrap", bwrap
+
+
+def explain_failure(bwrap: str) -> None:
+    """After a sandbox ended without a result: raise the reason bubblewrap cannot work here, if so.
+
+    The probe (``true`` in an empty sandbox) runs only then, not before every build.
+
+    Raises:
+        SandboxError: bubblewrap cannot create the sandbox; the message names the fix.
+    """
     reason = _probe(bwrap)
     if reason is not None:
         raise SandboxError(
             f"cannot create the build sandbox: {reason}; or pass --sandbox none to build without isolation"
         )
-    return "bwrap", bwrap
 
 
 @contextlib.contextmanager
@@ -303,7 +317,7 @@ def _own_cgroup_dir() -> Path | None:
 class ProcessLimit:
     """A pids cgroup for one build: at most ``limit`` processes and threads.
 
-    ``preexec`` (run in the child before ``exec``) moves it into the cgroup;
+    :meth:`launcher` makes the child join it before it runs the sandbox;
     ``close`` kills whatever is left in it and removes it. Where no cgroup
     can be made (no pids controller, or read-only as inside a Bazel action)
     the limit is not applied and :attr:`active` is False.
@@ -333,11 +347,20 @@ class ProcessLimit:
         """Whether the limit is enforced (bool)."""
         return self.path is not None
 
-    def preexec(self) -> None:
-        """In the child, before ``exec``: join the cgroup."""
+    def launcher(self, cmd: Sequence[str], umask: int | None = None) -> list[str]:
+        """``cmd`` behind a shell that sets ``umask`` and joins the cgroup, then execs it.
+
+        (Not a ``preexec_fn``: that would make Python fork the whole front end
+        instead of the cheap ``vfork`` it uses without one.)
+        """
+        steps = [f"umask {umask:04o}"] if umask is not None else []
+        args: list[str] = []
         if self.path is not None:
-            with open(self.path / "cgroup.procs", "w") as handle:
-                handle.write(str(os.getpid()))
+            steps.append('echo $$ > "$1" && shift')
+            args.append(str(self.path / "cgroup.procs"))
+        if not steps:
+            return list(cmd)
+        return ["/bin/sh", "-c", " && ".join([*steps, 'exec "$@"']), "wheelhouse-sandbox", *args, *cmd]
 
     def hit(self) -> bool:
         """Whether a fork or clone was refused because of the limit."""
@@ -388,6 +411,19 @@ class RunOutcome:
     seconds: float
 
 
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_all() -> None:
+    """Kill every sandbox this process is running (builds on other threads, on SIGINT)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def run_sandbox(
     cmd: Sequence[str],
     *,
@@ -404,26 +440,30 @@ def run_sandbox(
     end, everything it left behind is killed before this returns.
     """
 
-    def preexec() -> None:
-        if umask is not None:
-            os.umask(umask)
-        limit.preexec()
-
     started = time.monotonic()
     proc = subprocess.Popen(
-        list(cmd),
+        limit.launcher(cmd, umask),
         env=dict(env),
         stdin=subprocess.DEVNULL,
         stdout=stdout,
-        preexec_fn=preexec,
         start_new_session=True,
     )
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
     timed_out = hit = False
     deadline = started + timeout
     try:
+        pidfd: int | None = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # before Linux 5.3: poll
+        pidfd = None
+    try:
         while True:
+            step = min(0.5, max(deadline - time.monotonic(), 0.01))
+            if pidfd is not None:  # wakes the moment the process exits
+                select.select([pidfd], [], [], step)
+                step = 0.001
             try:
-                proc.wait(timeout=min(0.5, max(deadline - time.monotonic(), 0.01)))
+                proc.wait(timeout=step)
                 break
             except subprocess.TimeoutExpired:
                 pass
@@ -434,9 +474,13 @@ def run_sandbox(
                 timed_out = True
                 break
     finally:
+        if pidfd is not None:
+            os.close(pidfd)
         hit = hit or limit.hit()
         _kill_group(proc)
         limit.close()
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
     return RunOutcome(
         returncode=proc.returncode,
         timed_out=timed_out and not hit,
@@ -463,6 +507,24 @@ _DESCRIBE = (
 )
 
 
+@lru_cache(maxsize=16)
+def _interpreter_home(python: str) -> dict[str, str]:
+    """The base prefix and real executable of ``python`` (this process's own: no subprocess)."""
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        base = getattr(sys, "_base_executable", "") or sys.executable
+        return {"prefix": sys.base_prefix, "executable": os.path.realpath(base)}
+    try:
+        out = subprocess.run(
+            [python, "-I", "-S", "-c", _DESCRIBE], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+        data: dict[str, str] = json.loads(out)
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        raise SandboxError(
+            f"--python {python}: cannot run it ({exc}); pass the path of a working Python interpreter"
+        ) from None
+    return data
+
+
 def interpreter_mounts(python: Path) -> tuple[list[Mount], Path]:
     """Read-only mounts that make ``python`` run in the sandbox, and the path to run it by.
 
@@ -472,15 +534,7 @@ def interpreter_mounts(python: Path) -> tuple[list[Mount], Path]:
     Raises:
         SandboxError: ``python`` does not run.
     """
-    try:
-        out = subprocess.run(
-            [str(python), "-I", "-S", "-c", _DESCRIBE], capture_output=True, text=True, timeout=60, check=True
-        ).stdout
-        data = json.loads(out)
-    except (OSError, subprocess.SubprocessError, ValueError) as exc:
-        raise SandboxError(
-            f"--python {python}: cannot run it ({exc}); pass the path of a working Python interpreter"
-        ) from None
+    data = _interpreter_home(str(python))
     executable = Path(data["executable"])
     mounts: list[Mount] = []
     for directory in (Path(data["prefix"]), executable.parent):
@@ -548,22 +602,47 @@ def directory_mounts(source: Path, target: Path, work: Path) -> list[Mount]:
     return mounts
 
 
+def _ensure_bytecode(directory: Path) -> None:
+    """Compile a core package whose bytecode is missing or stale, where it can be written.
+
+    The sandbox mounts the core read-only, so a worker could never cache its
+    own bytecode and would compile the core on every build.
+    """
+    import importlib.util
+
+    if not os.access(directory, os.W_OK):
+        return
+    for source in directory.rglob("*.py"):
+        try:
+            cached = Path(importlib.util.cache_from_source(str(source)))
+            if cached.stat().st_mtime_ns >= source.stat().st_mtime_ns:
+                continue
+        except (OSError, NotImplementedError, ValueError):
+            pass
+        import compileall
+
+        with contextlib.suppress(OSError):
+            compileall.compile_dir(str(directory), quiet=2)
+        return
+
+
 def core_mounts(work: Path, packages: Sequence[str] = CORE_PACKAGES) -> tuple[list[Mount], list[Path]]:
     """The core's packages as read-only mounts under :data:`SANDBOX_CORE`, and their host parents.
 
     Returns the mounts (for ``bwrap``) and the host directories that hold the
     packages (for ``--sandbox none``, which puts them on ``sys.path``).
     """
-    import importlib
+    import importlib.util
 
     mounts: list[Mount] = []
     parents: list[Path] = []
     for name in packages:
-        module = importlib.import_module(name)
-        file = getattr(module, "__file__", None)
-        if not file:
+        spec = importlib.util.find_spec(name)  # found, not imported
+        file = spec.origin if spec is not None else None
+        if not file or not file.endswith("__init__.py"):
             raise SandboxError(f"the core's dependency {name} is not a regular package; reinstall it")
         directory = Path(file).resolve().parent
+        _ensure_bytecode(directory)
         mounts += directory_mounts(directory, SANDBOX_CORE / name, work)
         if directory.parent not in parents:
             parents.append(directory.parent)

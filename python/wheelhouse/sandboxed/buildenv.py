@@ -11,33 +11,36 @@ fixed path.
 
 from __future__ import annotations
 
-import email.parser
 import json
+import os
+import shutil
 import subprocess
+import sys
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import packaging
-from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.tags import Tag, parse_tag
-from packaging.utils import (
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_wheel_filename,
-)
-from packaging.version import Version
-
 from ..errors import BadArchive, MissingBuildRequirement, UsageError
+
+# ``packaging`` (and ``email``) are imported by the functions that resolve and check: a build
+# in a prebuilt environment never needs them, and the worker starts faster without them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import email.message
+
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.tags import Tag
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
 
 __all__ = [
     "Interpreter",
     "WheelCandidate",
     "add_tempnames_hook",
+    "compile_env",
     "create_venv",
     "describe_interpreter",
     "install_wheels",
@@ -92,11 +95,15 @@ class Interpreter:
 
     def tag_rank(self) -> dict[Tag, int]:
         """Map each supported tag to its preference (lower is better)."""
+        from packaging.tags import parse_tag
+
         return {next(iter(parse_tag(t))): i for i, t in enumerate(self.tags)}
 
 
 def describe_interpreter(python: Path, run: RunFn = _run) -> Interpreter:
     """Ask ``python`` for its version, marker environment and tags."""
+    import packaging
+
     packaging_parent = str(Path(packaging.__file__).resolve().parent.parent)
     try:
         out = run([str(python), "-I", "-c", _DESCRIBE, packaging_parent])
@@ -136,6 +143,8 @@ class WheelCandidate:
 
 def scan_find_links(dirs: Iterable[Path]) -> list[WheelCandidate]:
     """All ``*.whl`` files directly inside ``dirs`` with valid names."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
     found: list[WheelCandidate] = []
     for directory in dirs:
         if not directory.is_dir():
@@ -151,6 +160,8 @@ def scan_find_links(dirs: Iterable[Path]) -> list[WheelCandidate]:
 
 def scan_wheel_files(files: Iterable[Path]) -> list[WheelCandidate]:
     """Candidates from explicitly named ``.whl`` files (``--wheel``)."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
     found: list[WheelCandidate] = []
     for path in files:
         if not path.is_file():
@@ -164,6 +175,8 @@ def scan_wheel_files(files: Iterable[Path]) -> list[WheelCandidate]:
 
 
 def _metadata(wheel: Path) -> email.message.Message:
+    import email.parser
+
     try:
         with zipfile.ZipFile(wheel) as zf:
             names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
@@ -189,6 +202,9 @@ class _Resolution:
         return self.metadata[wheel]
 
     def best(self, name: NormalizedName, spec: SpecifierSet) -> WheelCandidate | None:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import Version
+
         rank = self.interp.tag_rank()
         worst = len(rank)
         pool = [c for c in self.by_name.get(name, []) if c.tags & rank.keys()]
@@ -234,6 +250,8 @@ def resolve(
         MissingBuildRequirement: nothing in ``dirs`` satisfies a requirement.
         UsageError: a requirement string that does not parse.
     """
+    from packaging.requirements import InvalidRequirement, Requirement
+
     by_name: dict[NormalizedName, list[WheelCandidate]] = {}
     for cand in candidates:
         by_name.setdefault(cand.name, []).append(cand)
@@ -259,6 +277,10 @@ def _resolve_round(
     sdist: str,
     dirs: Sequence[Path],
 ) -> tuple[dict[NormalizedName, WheelCandidate], bool]:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+
     chosen: dict[NormalizedName, WheelCandidate] = {}
     extras: dict[NormalizedName, set[str]] = {}
     queue: list[tuple[Requirement, set[str]]] = [(r, set()) for r in roots]
@@ -295,12 +317,48 @@ def _resolve_round(
     return chosen, False
 
 
-def create_venv(python: Path, prefix: Path, run: RunFn = _run, *, clear: bool = True) -> Path:
+def _layout(interp: Interpreter | None) -> dict[str, str] | None:
+    """CPython's venv layout for ``interp`` (relative to the prefix), known without running it."""
+    if interp is None or interp.implementation != "cpython":
+        return None
+    short = ".".join(interp.version.split(".")[:2])
+    site = f"lib/python{short}/site-packages"
+    return {"purelib": site, "platlib": site, "scripts": "bin", "data": ".", "pyver": short}
+
+
+def create_venv(
+    python: Path, prefix: Path, run: RunFn = _run, *, clear: bool = True, interp: Interpreter | None = None
+) -> Path:
     """Create an empty venv (no pip) at ``prefix``; return its interpreter.
 
     ``clear=False`` keeps what is there (a read-only ``lib`` of a prebuilt environment).
+    For a described CPython (``interp``) the venv is written directly, as ``python -m
+    venv`` lays it out (``pyvenv.cfg``, the interpreter links, ``lib64``), without
+    starting the interpreter; otherwise ``venv`` makes it.
     """
-    run([str(python), "-I", "-m", "venv", "--without-pip", *(["--clear"] if clear else []), str(prefix)])
+    layout = _layout(interp)
+    if layout is None or interp is None:
+        run([str(python), "-I", "-m", "venv", "--without-pip", *(["--clear"] if clear else []), str(prefix)])
+        return prefix / "bin" / "python"
+    if clear and prefix.exists():
+        shutil.rmtree(prefix)
+    short = layout["pyver"]
+    for directory in ("bin", "include", layout["purelib"]):
+        (prefix / directory).mkdir(parents=True, exist_ok=True)
+    if sys.maxsize > 2**32 and not os.path.lexists(prefix / "lib64"):
+        (prefix / "lib64").symlink_to("lib")
+    real = os.path.realpath(python)
+    links = {f"python{short}": real, "python3": f"python{short}", "python": f"python{short}"}
+    for name, target in links.items():
+        if not os.path.lexists(prefix / "bin" / name):
+            (prefix / "bin" / name).symlink_to(target)
+    (prefix / "pyvenv.cfg").write_text(
+        f"home = {os.path.dirname(python)}\n"
+        "include-system-site-packages = false\n"
+        f"version = {interp.version}\n"
+        f"executable = {real}\n"
+        f"command = {python} -m venv --without-pip {prefix}\n"
+    )
     return prefix / "bin" / "python"
 
 
@@ -334,7 +392,9 @@ def export_env(prefix: Path, dest: Path, dists: Sequence[str], interpreter: str)
     (dest / ENV_MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
 
 
-def adopt_env(prebuilt: Path, prefix: Path, python: Path, run: RunFn = _run) -> tuple[Path, list[str]]:
+def adopt_env(
+    prebuilt: Path, prefix: Path, python: Path, run: RunFn = _run, *, interp: Interpreter | None = None
+) -> tuple[Path, list[str]]:
     """Make the venv at ``prefix`` around a prebuilt environment's ``lib``.
 
     ``prefix/lib`` is the prebuilt ``lib`` (mounted read-only in the sandbox,
@@ -347,7 +407,7 @@ def adopt_env(prebuilt: Path, prefix: Path, python: Path, run: RunFn = _run) -> 
     for part in _ENV_PARTS:
         if not (prefix / part).exists() and (prebuilt / part).is_dir():
             (prefix / part).symlink_to(prebuilt / part)
-    venv_python = create_venv(python, prefix, run, clear=False)
+    venv_python = create_venv(python, prefix, run, clear=False, interp=interp)
     scripts = prebuilt / "bin"
     if scripts.is_dir():
         for script in sorted(scripts.iterdir()):
@@ -367,6 +427,10 @@ def check_installed(
     Raises:
         MissingBuildRequirement: one does not.
     """
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
     have: dict[str, Version] = {}
     for dist in dists:
         name, _, number = dist.partition("==")
@@ -383,14 +447,12 @@ def check_installed(
             raise MissingBuildRequirement(text, sdist, where)
 
 
-def install_wheels(wheels: Sequence[WheelCandidate], venv_python: Path, run: RunFn = _run) -> None:
-    """Check each wheel against its RECORD and install it into the venv of ``venv_python``."""
-    from installer import install
-    from installer.destinations import SchemeDictionaryDestination
-    from installer.exceptions import InstallerError
-    from installer.sources import WheelFile
-
-    paths = json.loads(
+def _venv_paths(venv_python: Path, run: RunFn, interp: Interpreter | None) -> dict[str, str]:
+    prefix = venv_python.parent.parent
+    layout = _layout(interp)
+    if layout is not None:
+        return {k: v if k == "pyver" else str(prefix / v) for k, v in layout.items()}
+    paths: dict[str, str] = json.loads(
         run(
             [
                 str(venv_python),
@@ -401,6 +463,24 @@ def install_wheels(wheels: Sequence[WheelCandidate], venv_python: Path, run: Run
             ]
         )
     )
+    return paths
+
+
+def install_wheels(
+    wheels: Sequence[WheelCandidate],
+    venv_python: Path,
+    run: RunFn = _run,
+    *,
+    interp: Interpreter | None = None,
+) -> None:
+    """Check each wheel against its RECORD and install it into the venv of ``venv_python``
+    (whose layout ``interp`` gives without asking it, for CPython)."""
+    from installer import install
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.exceptions import InstallerError
+    from installer.sources import WheelFile
+
+    paths = _venv_paths(venv_python, run, interp)
     prefix = venv_python.parent.parent
     for wheel in wheels:
         scheme = {
@@ -427,13 +507,26 @@ def install_wheels(wheels: Sequence[WheelCandidate], venv_python: Path, run: Run
             ) from None
 
 
-def add_tempnames_hook(venv_python: Path, run: RunFn = _run) -> None:
+def compile_env(venv_python: Path, run: RunFn = _run, *, interp: Interpreter | None = None) -> None:
+    """Compile the venv's Python files to ``unchecked-hash`` bytecode, with its own interpreter.
+
+    Raises:
+        BadArchive: a file that does not compile (the message names it).
+    """
+    purelib = _venv_paths(venv_python, run, interp)["purelib"]
+    try:
+        run([str(venv_python), "-I", "-m", "compileall", "-q", "-q", "-j", "0",
+             "--invalidation-mode", "unchecked-hash", purelib])  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        raise BadArchive(
+            f"a build requirement's Python file does not compile for {venv_python} ({exc}); "
+            "check the wheels of the build environment"
+        ) from None
+
+
+def add_tempnames_hook(venv_python: Path, run: RunFn = _run, *, interp: Interpreter | None = None) -> None:
     """Install :mod:`wheelhouse.sandboxed.tempnames` into the venv, imported at start-up."""
-    purelib = Path(
-        run(
-            [str(venv_python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
-        ).strip()
-    )
+    purelib = Path(_venv_paths(venv_python, run, interp)["purelib"])
     purelib.mkdir(parents=True, exist_ok=True)
     source = Path(__file__).with_name("tempnames.py").read_text()
     (purelib / "_wheelhouse_tempnames.py").write_text(source + "\ninstall()\n")

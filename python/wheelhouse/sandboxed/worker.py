@@ -9,17 +9,12 @@ by :mod:`wheelhouse.host.frontend`. It always writes ``ROOT/result.json``
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 
-from ..errors import WheelhouseError
-from .build import error_result, run_request
-
-__all__ = ["BOOT", "main", "parse_args"]
+__all__ = ["BOOT", "main"]
 
 #: The ``-c`` program that starts the worker: ``sys.argv[1]`` lists the
 #: directories (``os.pathsep``-separated) that hold the core's packages.
@@ -29,25 +24,26 @@ BOOT = (
 )
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    """Parse the worker's command line."""
-    parser = argparse.ArgumentParser(prog="wheelhouse-worker")
-    parser.add_argument("root", type=Path, help="the fixed build root")
-    parser.add_argument("request", type=Path, help="the request JSON")
-    return parser.parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Run one build; the outcome is in ``ROOT/result.json``; exit 0 on success."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    result_path: Path = args.root / "result.json"
+    """Run one build (arguments: ROOT REQUEST); the outcome is in ``ROOT/result.json``; exit 0 on success."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: wheelhouse-worker ROOT REQUEST (internal: started by the front end)", file=sys.stderr)
+        return 2
+    root, request = Path(args[0]), Path(args[1])
+    result_path = root / "result.json"
+    from ..errors import WheelhouseError
+    from .build import error_result, run_request
+
     try:
-        result = run_request(args.root, args.request)
+        result = run_request(root, request)
         code = 0
     except WheelhouseError as exc:
         result = error_result(exc)
         code = 1
     except Exception as exc:  # a bug: keep the traceback, still report
+        import traceback
+
         traceback.print_exc()
         result = {"error": {"type": "WheelhouseError", "message": f"internal error: {exc!r}"}}
         code = 3

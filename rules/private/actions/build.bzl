@@ -23,7 +23,8 @@ def register_wheel_build_action(ctx, *, tc, spec, wheel_dir, log, debug_dir):
     args = ctx.actions.args()
 
     # -qq: nothing on stdout/stderr on success, so Bazel prints no "From Building wheel" block.
-    args.add_all(["-m", "wheelhouse", "build-wheel", "-qq"])
+    # --cache-dir none: Bazel caches the action itself; a local cache would be an undeclared input.
+    args.add_all(["-m", "wheelhouse", "build-wheel", "-qq", "--cache-dir", "none"])
     args.add(spec.sdist)
     args.add("--output-dir", wheel_dir.path)
     args.add("--log-file", log)
