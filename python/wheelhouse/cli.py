@@ -280,14 +280,9 @@ def _human(size: int) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def _sources_options(parser: argparse.ArgumentParser, find_links_help: str) -> None:
+def _index_options(parser: argparse.ArgumentParser, index_help: str, find_links_help: str) -> None:
     parser.add_argument(
-        "--index",
-        dest="indexes",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="simple index to fetch from after the lock's own URL (repeatable, in order)",
+        "--index", dest="indexes", action="append", default=[], metavar="URL", help=index_help
     )
     parser.add_argument(
         "--find-links",
@@ -298,6 +293,12 @@ def _sources_options(parser: argparse.ArgumentParser, find_links_help: str) -> N
         default=[],
         metavar="DIR",
         help=find_links_help,
+    )
+
+
+def _sources_options(parser: argparse.ArgumentParser, find_links_help: str) -> None:
+    _index_options(
+        parser, "simple index to fetch from after the lock's own URL (repeatable, in order)", find_links_help
     )
     parser.add_argument(
         "--python",
@@ -450,23 +451,10 @@ def _add_lock_build(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="the build lock (default: pylock.build.toml beside LOCK)",
     )
-    lb.add_argument(
-        "--index",
-        dest="indexes",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="simple index to resolve and fetch from (repeatable, in priority order)",
-    )
-    lb.add_argument(
-        "--find-links",
-        "-f",
-        dest="find_links",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="directory of files to resolve and fetch from (repeatable)",
+    _index_options(
+        lb,
+        "simple index to resolve and fetch from (repeatable, in priority order)",
+        "directory of files to resolve and fetch from (repeatable)",
     )
     lb.add_argument(
         "--from-source",
