@@ -1,11 +1,11 @@
 # Two commands do everything on a fresh machine: `make demo` and `make test`.
 VENV := .venv
 BIN := $(VENV)/bin
-LINT_PATHS := python tests benchmarks scripts rules examples
+LINT_PATHS := python tests benchmarks scripts scripts/buildgrid rules examples
 BUILDIFIER := .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64
 STARLARK := MODULE.bazel BUILD.bazel rules toolchains platforms python/BUILD.bazel tests/e2e tests/e2e_smoke tests/e2e_lock examples third_party
 
-.PHONY: setup inputs demo test lint unit unit-debian integration e2e examples bench bench-lock bench-lock-build bench-build-lock dist clean
+.PHONY: setup inputs demo test lint unit unit-debian integration e2e e2e-remote examples bench bench-lock bench-lock-build bench-build-lock dist clean
 
 setup:
 	bash scripts/setup.sh
@@ -42,6 +42,11 @@ integration: inputs
 ## The Bazel e2e tests alone (Bazel 7.7.1 in the forky root; created on first use).
 e2e: inputs
 	$(BIN)/pytest tests/bazel -s
+
+## Remote execution alone: BuildGrid + a buildbox bot on loopback (scripts/buildgrid), the e2e workspace
+## and the pylock hub built remotely, compared with local builds; the report in .cache/e2e-remote/.
+e2e-remote: inputs
+	$(BIN)/pytest tests/bazel/test_remote_e2e.py -s
 
 ## The standalone workspaces under examples/, built and tested against a loopback index.
 examples: inputs

@@ -25,7 +25,7 @@ ROOT=${WHEELHOUSE_BAZEL_ROOT:-$HOME/.cache/rules_wheelhouse/forky-root}
 SUITE=forky
 # Bumping STAMP_VERSION or changing PACKAGES makes an existing root pick up the
 # difference (packages are added in place with apt-get; nothing is removed).
-STAMP_VERSION=1
+STAMP_VERSION=2
 PACKAGES=(
   bazel-bootstrap # Bazel 7.7.1 (+ OpenJDK) from Debian
   bubblewrap      # the core's build sandbox, nested inside Bazel's
@@ -39,6 +39,7 @@ PACKAGES=(
   nginx      # HTTP remote cache (dav_methods PUT)
   ca-certificates
   zip unzip  # Bazel's zipper/unzip fallbacks for some rules
+  buildbox   # buildbox-worker + buildbox-run-hosttools: the remote-execution bot (scripts/buildgrid)
 )
 STAMP_FILE=.wheelhouse-bazel-root
 

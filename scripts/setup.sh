@@ -10,9 +10,10 @@ PYTHON=${PYTHON:-python3}
 # binutils: strip/objcopy for --debug strip|split. patch: --patch. gcc/g++/make/cmake/ninja: the
 # C/C++ toolchain the real sdists build with. faketime: verify's shifted clock.
 # libyaml-dev: pyyaml's C extension. nginx-light: the remote cache of the Bazel tests.
+# postgresql: BuildGrid's database in the remote-execution test (scripts/buildgrid).
 # python3 python3-venv python3-dev: Debian's own Python, which the unit tests also run on.
 APT_PACKAGES=(bubblewrap util-linux binutils patch gcc g++ make cmake ninja-build faketime libyaml-dev
-  nginx-light python3 python3-venv python3-dev)
+  nginx-light postgresql python3 python3-venv python3-dev)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

@@ -565,6 +565,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     _add_lock_build(sub)
     _add_build(sub)
     _add_cache(sub)
+    tk = sub.add_parser(
+        "toolchain-key",
+        help="print the MODULE.bazel line declaring this interpreter and its compilers as a toolchain",
+        description="Print wheelhouse.toolchain(python = ..., interpreter_key = ..., tools_key = ...) for "
+        "the interpreter running this command and the gcc, g++ and strip on --tools-path: run it on a "
+        "remote worker to declare the workers' toolchain where Bazel runs.",
+    )
+    tk.add_argument(
+        "--tools-path",
+        default="/usr/local/bin:/usr/bin:/bin",
+        metavar="PATH",
+        help="where the compilers are looked up, as the toolchain's tools_path (default: %(default)s)",
+    )
+    _verbosity_options(tk, top=False)
     args = parser.parse_args(list(argv))
     if args.quiet and args.verbose:
         parser.error("-q/--quiet and -v/--verbose exclude each other")
@@ -725,6 +739,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command in ("build-wheel", "install"):
+        # In a Bazel action (possibly on a remote worker): is this the toolchain the key names?
+        from .host.toolchain import ToolchainMismatch, check_action_toolchain
+
+        try:
+            check_action_toolchain(os.environ, tools=args.command == "build-wheel")
+        except ToolchainMismatch as exc:
+            return _fail(exc, NORMAL)
+    if args.command == "toolchain-key":
+        from .host.toolchain import declaration
+
+        print(declaration(sys.executable, args.tools_path))
+        return 0
     if args.command == "install":
         return _install(args)
     if args.command == "build-env":

@@ -10,6 +10,8 @@ def _wheelhouse_impl(mctx):
     mirrors = []
     python = None
     tools_path = None
+    interpreter_key = ""
+    tools_key = ""
     for mod in mctx.modules:
         for tag in mod.tags.index:
             if tag.url not in indexes:
@@ -21,11 +23,15 @@ def _wheelhouse_impl(mctx):
             if mod.is_root or python == None:
                 python = tag.python
                 tools_path = tag.tools_path
+                interpreter_key = tag.interpreter_key
+                tools_key = tag.tools_key
     wheelhouse_core_wheels(name = "wheelhouse_core_wheels", indexes = indexes, mirrors = mirrors)
     local_python_toolchain(
         name = "wheelhouse_local_python",
         python = python or "python3",
         tools_path = tools_path or DEFAULT_TOOLS_PATH,
+        interpreter_key = interpreter_key,
+        tools_key = tools_key,
         core_wheels = ["@wheelhouse_core_wheels//:wheels"],
     )
     lock_hubs(mctx, python = python or "python3", indexes = indexes, mirrors = mirrors)
@@ -49,6 +55,8 @@ _toolchain = tag_class(
     attrs = {
         "python": attr.string(default = "python3", doc = "str: name on PATH or absolute path."),
         "tools_path": attr.string(default = DEFAULT_TOOLS_PATH, doc = "str: PATH for build backends."),
+        "interpreter_key": attr.string(doc = "str: the interpreter's key as `wheelhouse toolchain-key` prints it on the machines that run the actions (remote workers); empty (the default): probe `python` where Bazel runs. Every action checks it where it runs."),
+        "tools_key": attr.string(doc = "str: the compilers' key, likewise; empty: probe gcc, g++ and strip on `tools_path` where Bazel runs."),
     },
 )
 

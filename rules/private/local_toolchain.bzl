@@ -38,8 +38,14 @@ toolchain(
 )
 """
 
-def _first_line(rctx, tool):
-    path = rctx.which(tool)
+def _first_line(rctx, tool, tools_path):
+    # Looked up on tools_path, as the action's PATH will find it (not the repository rule's PATH).
+    path = None
+    for directory in tools_path.split(":"):
+        candidate = rctx.path(directory + "/" + tool) if directory else None
+        if candidate and candidate.exists and not candidate.is_dir:
+            path = candidate
+            break
     if not path:
         return tool + " missing"
     result = rctx.execute([path, "--version"])
@@ -47,14 +53,22 @@ def _first_line(rctx, tool):
 
 def _local_python_toolchain_impl(rctx):
     python = rctx.attr.python
-    path = find_interpreter(rctx, python)
-    result = rctx.execute([path, "-I", "-c", _DESCRIBE])
-    if result.return_code != 0:
-        fail("wheelhouse: {} does not run ({}); pass a working Python >= 3.11".format(path, result.stderr.strip()))
-    tools_key = " / ".join([_first_line(rctx, t) for t in ("gcc", "g++", "strip")])
+    key = rctx.attr.interpreter_key
+    if key:
+        # Declared (e.g. for remote workers): nothing is probed; the action checks it where it runs.
+        if not python.startswith("/"):
+            fail("wheelhouse: wheelhouse.toolchain(interpreter_key = ...) needs python as an absolute path on the workers, not {}".format(repr(python)))
+        path = python
+    else:
+        path = str(find_interpreter(rctx, python))
+        result = rctx.execute([path, "-I", "-c", _DESCRIBE])
+        if result.return_code != 0:
+            fail("wheelhouse: {} does not run ({}); pass a working Python >= 3.11".format(path, result.stderr.strip()))
+        key = result.stdout.strip()
+    tools_key = rctx.attr.tools_key or " / ".join([_first_line(rctx, t, rctx.attr.tools_path) for t in ("gcc", "g++", "strip")])
     rctx.file("BUILD.bazel", _BUILD.format(
-        python = repr(str(path)),
-        key = repr(result.stdout.strip()),
+        python = repr(path),
+        key = repr(key),
         tools_key = repr(tools_key),
         tools_path = repr(rctx.attr.tools_path),
         core_wheels = repr(rctx.attr.core_wheels),
@@ -66,6 +80,8 @@ local_python_toolchain = repository_rule(
     attrs = {
         "python": attr.string(default = "python3", doc = "str: interpreter name on PATH or absolute path."),
         "tools_path": attr.string(default = DEFAULT_TOOLS_PATH, doc = "str: PATH for build backends."),
+        "interpreter_key": attr.string(doc = "str: declared interpreter key (`wheelhouse toolchain-key` on the worker); empty: probe `python` here."),
+        "tools_key": attr.string(doc = "str: declared tools key; empty: probe gcc, g++ and strip on `tools_path` here."),
         "core_wheels": attr.string_list(doc = "list[str]: labels of the core's dependency wheels."),
     },
     configure = True,

@@ -68,8 +68,9 @@ def wheelhouse_env(tc):
         "LC_ALL": "C.UTF-8",
         "TZ": "UTC",
         "PATH": tc.tools_path,
-        # Not read by the core: they put the interpreter's and tools' identity in
-        # the action key (the interpreter path alone does not change with it).
+        # The interpreter's and tools' identity in the action key (the interpreter path
+        # alone does not change with it); the core checks them where the action runs
+        # (python/wheelhouse/host/toolchain.py), so a remote worker with another Python fails.
         "WHEELHOUSE_INTERPRETER": tc.interpreter_key,
         "WHEELHOUSE_TOOLS": tc.tools_key,
     }

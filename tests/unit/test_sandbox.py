@@ -309,3 +309,26 @@ def test_a_refused_sandbox_fails_the_build_with_the_reason_and_the_fix(
     assert "cannot create the build sandbox: user namespaces are not permitted" in message
     assert "--sandbox none" in message
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_in_a_bazel_action_a_refused_sandbox_names_the_worker_setting(
+    make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a (remote) Bazel worker there is no --sandbox none: the fix is the worker's setup."""
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: str(fake))
+    monkeypatch.setenv("WHEELHOUSE_INTERPRETER", "cpython-3.14.8-cpython-314-x86_64-linux-gnu-linux_x86_64")
+    sdist = make_sdist("refused", "1.0", {"pyproject.toml": "[build-system]\nrequires = []\n"})
+    with pytest.raises(SandboxError) as caught:
+        build_wheel(request(sdist, wheel_dir), tmp_path / "out", progress=quiet())
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "user namespaces are not permitted" in message
+    assert "worker's image and container settings" in message and "seccomp" in message
+    assert "--sandbox none" not in message
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
+    with pytest.raises(SandboxError, match=r"bubblewrap\); the machine that runs WheelhouseBuild"):
+        sandbox.select_mode("auto")

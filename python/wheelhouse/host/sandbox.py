@@ -217,6 +217,22 @@ def _probe(bwrap: str) -> str | None:
     return _explain_bwrap_failure(proc.stderr)
 
 
+#: What a Bazel action's machine (a remote worker, too) must allow: there is no --sandbox none there.
+WORKER_FIX = (
+    "the machine that runs WheelhouseBuild actions (for remote execution: the worker's image and "
+    "container settings) must have bubblewrap and allow unprivileged user namespaces (Docker/Kubernetes: a "
+    "seccomp profile that permits unshare and clone of namespaces, e.g. --security-opt seccomp=unconfined; "
+    "BuildGrid/buildbox: run buildbox-worker where unshare -U works)"
+)
+
+
+def _without_sandbox_fix() -> str:
+    """The way out when bubblewrap cannot work: ``--sandbox none``, except in a Bazel action."""
+    if os.environ.get("WHEELHOUSE_INTERPRETER"):  # set by the rules on every core action
+        return WORKER_FIX
+    return "or pass --sandbox none to build without isolation"
+
+
 def select_mode(requested: str) -> tuple[SandboxMode, str]:
     """Resolve ``--sandbox``: ``(mode, bwrap path or "")``.
 
@@ -233,10 +249,14 @@ def select_mode(requested: str) -> tuple[SandboxMode, str]:
         raise SandboxError(f"--sandbox {requested!r}: choose auto, bwrap or none")
     bwrap = find_bwrap()
     if bwrap is None:
+        fix = _without_sandbox_fix()
+        if fix.startswith("or "):
+            fix = ", or pass --sandbox none to build without isolation, with the network open"
+        else:
+            fix = "; " + fix
         raise SandboxError(
             "bubblewrap (bwrap) is not installed, and builds run untrusted code only inside its sandbox: "
-            "install it (Debian: apt-get install bubblewrap), or pass --sandbox none to build "
-            "without isolation, with the network open"
+            "install it (Debian: apt-get install bubblewrap)" + fix
         )
     return "bwrap", bwrap
 
@@ -251,9 +271,7 @@ def explain_failure(bwrap: str) -> None:
     """
     reason = _probe(bwrap)
     if reason is not None:
-        raise SandboxError(
-            f"cannot create the build sandbox: {reason}; or pass --sandbox none to build without isolation"
-        )
+        raise SandboxError(f"cannot create the build sandbox: {reason}; {_without_sandbox_fix()}")
 
 
 @contextlib.contextmanager
