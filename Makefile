@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LINT_PATHS := python tests benchmarks scripts scripts/buildgrid rules examples
 BUILDIFIER := .cache/tools/node_modules/@bazel/buildifier/buildifier-linux_amd64
-STARLARK := MODULE.bazel BUILD.bazel rules toolchains platforms python/BUILD.bazel tests/e2e tests/e2e_smoke tests/e2e_lock examples third_party
+STARLARK := MODULE.bazel BUILD.bazel rules toolchains platforms python/BUILD.bazel tests/e2e tests/e2e_smoke tests/e2e_lock tests/e2e_variants examples third_party
 
 .PHONY: setup inputs demo test lint unit unit-debian integration e2e e2e-remote examples bench bench-lock bench-lock-build bench-build-lock dist clean
 

@@ -133,6 +133,21 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     tag.add_argument("--build-tag", default=None, help="PEP 427 build tag for the wheel, e.g. 1")
     tag.add_argument("--local-version", default=None, help="PEP 440 local label, e.g. site1 -> 1.0+site1")
     parser.add_argument(
+        "--variant-property",
+        dest="variant_properties",
+        action="append",
+        default=[],
+        metavar="NS::FEATURE::VALUE",
+        help="make a PEP 825 variant wheel with this property (repeatable); the backend sees them "
+        "in $WHEELHOUSE_VARIANT_PROPERTIES, ';'-separated",
+    )
+    parser.add_argument(
+        "--variant-label",
+        default=None,
+        metavar="LABEL",
+        help="the variant wheel's label (default: the hash variantlib derives from the properties)",
+    )
+    parser.add_argument(
         "--config-setting",
         "-C",
         dest="config_settings",
@@ -673,7 +688,14 @@ def request_from_args(args: argparse.Namespace) -> BuildRequest:
     """The :class:`BuildRequest` that ``args`` describe (paths made absolute)."""
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     python = args.python if args.python.is_absolute() else Path.cwd() / args.python
+    variant_properties: tuple[str, ...] = ()
+    if args.variant_properties:
+        from .host.variants import canonical_properties
+
+        variant_properties = canonical_properties(args.variant_properties)
     return BuildRequest(
+        variant_properties=variant_properties,
+        variant_label=args.variant_label,
         sdist=args.sdist.absolute(),
         find_links=tuple(p.absolute() for p in args.find_links),
         wheels=tuple(p.absolute() for p in args.wheels),

@@ -22,6 +22,25 @@ from .errors import BadArchive, UsageError
 __all__ = ["install_tree"]
 
 
+def _project(wheel: Path) -> str:
+    """The project a wheel installs, from its name (PEP 427, or a PEP 825 variant's)."""
+    try:
+        return str(parse_wheel_filename(wheel.name)[0])
+    except InvalidWheelFilename:
+        pass
+    from .host.variants import read_variant, split_label
+
+    plain, label = split_label(wheel.name)
+    try:
+        project = str(parse_wheel_filename(plain)[0])
+    except InvalidWheelFilename:
+        label = None
+    if label is None:
+        raise BadArchive(f"{wheel}: not a valid wheel file name (PEP 427, or PEP 825 with a variant label)")
+    read_variant(wheel)  # its variant.json must be valid and name this label
+    return project
+
+
 def install_tree(wheels: Sequence[Path], dest: Path, interpreter: str = "/usr/bin/env python3") -> Path:
     """Install ``wheels`` under ``dest`` (created; must be empty); return site-packages.
 
@@ -40,10 +59,7 @@ def install_tree(wheels: Sequence[Path], dest: Path, interpreter: str = "/usr/bi
     try:
         seen: dict[str, Path] = {}
         for wheel in wheels:
-            try:
-                name = parse_wheel_filename(wheel.name)[0]
-            except InvalidWheelFilename:
-                raise BadArchive(f"{wheel}: not a valid wheel file name (PEP 427)") from None
+            name = _project(wheel)
             scheme = {
                 "purelib": str(staging / "site-packages"),
                 "platlib": str(staging / "site-packages"),

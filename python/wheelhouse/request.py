@@ -79,6 +79,13 @@ class BuildRequest:
         report_dynamic: with ``env_dir``, report dynamic requirements the
             environment lacks as :class:`~wheelhouse.errors.DynamicRequirements`
             (the caller then makes a bigger environment) (bool).
+        variant_properties: PEP 825 variant properties, ``namespace :: feature ::
+            value`` in variantlib's canonical form: the backend sees them in
+            ``WHEELHOUSE_VARIANT_PROPERTIES`` (``;``-separated), and the wheel is made a
+            variant wheel (``*.dist-info/variant.json``, the label in its name)
+            (tuple[str, ...]).
+        variant_label: the variant's label; default the hash variantlib derives from
+            the properties (str | None).
     """
 
     sdist: Path
@@ -105,6 +112,8 @@ class BuildRequest:
     env_dir: Path | None = None
     dynamic_known: tuple[str, ...] | None = None
     report_dynamic: bool = False
+    variant_properties: tuple[str, ...] = ()
+    variant_label: str | None = None
 
     def to_json(self) -> str:
         """Serialize (for the worker)."""
@@ -125,6 +134,7 @@ class BuildRequest:
         data["env_dir"] = None if data.get("env_dir") is None else Path(data["env_dir"])
         if data.get("dynamic_known") is not None:
             data["dynamic_known"] = tuple(data["dynamic_known"])
+        data["variant_properties"] = tuple(data.get("variant_properties", ()))
         for key in _PATHS:
             data[key] = tuple(Path(p) for p in data[key])
         return cls(**data)

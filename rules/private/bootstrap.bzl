@@ -75,7 +75,7 @@ def _options(key, overrides):
     name = key.split("==")[0]
     override = overrides.get(name, {})
     lines = []
-    for attr in ("patches", "env", "config_settings", "local_version"):
+    for attr in ("patches", "env", "config_settings", "local_version", "variant_properties", "variant_label"):
         if override.get(attr):
             lines.append("    {} = {},".format(attr, repr(override[attr])))
     return lines
@@ -88,7 +88,8 @@ def bootstrap_targets(bl, overrides):
         `wheels` (key -> label of its locked wheel) and `cycles` (list of
         {`members`, `seeds`}), as the extension passes it.
       overrides: dict, normalized name -> options (`patches`, `env`,
-        `config_settings`, `local_version`) from `wheelhouse.package`.
+        `config_settings`, `local_version`, `variant_properties`, `variant_label`) from
+        `wheelhouse.package`.
     Returns:
       tuple[str, list[str]]
     """

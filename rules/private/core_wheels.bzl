@@ -12,6 +12,9 @@ CORE_WHEELS = [
     struct(name = "installer", version = "1.1.0", filename = "installer-1.1.0-py3-none-any.whl", sha256 = "f55f5728ff61d3dd54dbc5a397cf3f7307cb64b180c20b72afbebf01c9e2c8a0"),
     struct(name = "build", version = "1.6.1", filename = "build-1.6.1-py3-none-any.whl", sha256 = "ecd351a4be9d35a9eaaba244a7687143c9c7d4aea6ac964e7e7ddab20cbcf4e7"),
     struct(name = "pyproject_hooks", version = "1.3.3", filename = "pyproject_hooks-1.3.3-py3-none-any.whl", sha256 = "5fc53fdac9f7bd63fbcdc868fb5f90b4784d78a53a3d3388cd738b807441a20b"),
+    # PEP 825 variant wheels (py_wheel_dep(variant_properties = ...)): variantlib and what it needs.
+    struct(name = "variantlib", version = "0.2.2", filename = "variantlib-0.2.2-py3-none-any.whl", sha256 = "ad4c75ac4bf92b623d7fcc55f0af3ec131012ea2ff8336332d08ac8ef88745ab"),
+    struct(name = "platformdirs", version = "4.14.8", filename = "platformdirs-4.14.8-py3-none-any.whl", sha256 = "1e34af590de4d978631b751eb2202f2fee4497537a17c1720b12fcf57b331392"),
 ]
 
 _BUILD = """\

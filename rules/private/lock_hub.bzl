@@ -20,6 +20,7 @@ load(":interpreter.bzl", "find_interpreter")
 load(":lock_repos.bzl", "wheelhouse_graph", "wheelhouse_hub")
 load(":pep503.bzl", "normalize_name")
 load(":plan.bzl", "CPU_CONSTRAINTS", "choose", "is_project_name", "make_targets")
+load(":variants.bzl", "parse_property")
 load(":versions.bzl", "specifier_contains")
 
 _HOST = "import json, platform, sys; print(json.dumps({'version': '.'.join(map(str, sys.version_info[:3])), 'arch': platform.machine()}))"
@@ -49,10 +50,65 @@ _package = tag_class(
         "env": attr.string_dict(doc = "dict[str, str]: extra environment for the build backend."),
         "config_settings": attr.string_dict(doc = "dict[str, str]: PEP 517 config settings."),
         "local_version": attr.string(doc = "str: PEP 440 local version label for the built wheel."),
+        "variant_properties": attr.string_list(doc = "list[str]: build its sdist as a PEP 825 variant wheel with these properties (`namespace :: feature :: value`), as `py_wheel_dep(variant_properties = ...)`."),
+        "variant_label": attr.string(doc = "str: that variant wheel's label; default: variantlib's hash of the properties."),
+        "variant": attr.string(doc = "str: a PEP 825 variant label of the package to use whatever the variant settings say (it must be in its variants json)."),
     },
 )
 
-LOCK_TAGS = {"lock": _lock, "package": _package}
+_variants = tag_class(
+    doc = "Default variant properties of a hub's variant build settings (`@<hub>//_variants:<namespace>__<feature>`): what this build supports, best first per feature. Never probed from the host.",
+    attrs = {
+        "hub": attr.string(doc = "str: which `lock`; may be omitted when there is one."),
+        "properties": attr.string_list(mandatory = True, doc = "list[str]: `namespace :: feature :: value`, best first within a feature, e.g. `[\"x86_64 :: level :: v3\", \"x86_64 :: level :: v2\"]`."),
+    },
+)
+
+LOCK_TAGS = {"lock": _lock, "package": _package, "variants": _variants}
+
+def _variant_defaults(mctx, hubs):
+    """hub -> {(namespace, feature): [values best first]} from the `variants` tags."""
+    out = {name: {} for name in hubs}
+    for mod in mctx.modules:
+        for tag in mod.tags.variants:
+            hub = tag.hub or (hubs.keys()[0] if len(hubs) == 1 else "")
+            if hub not in hubs:
+                fail("wheelhouse.variants(hub = {}): say which lock with hub = one of {}".format(repr(tag.hub), sorted(hubs)))
+            for text in tag.properties:
+                prop = parse_property(text)
+                if prop == None:
+                    fail("wheelhouse.variants(properties = [...]): {} is not 'namespace :: feature :: value' (lowercase letters, digits and '_'; the value may also have '.'), e.g. \"x86_64 :: level :: v3\"".format(repr(text)))
+                values = out[hub].setdefault((prop[0], prop[1]), [])
+                if prop[2] not in values:
+                    values.append(prop[2])
+    return out
+
+def _variants_json(mctx, lock_label, entry):
+    """The package's variants json, fetched by sha256 and checked against its wheels' labels."""
+    f = entry["variants_json"]
+    where = "{} (package {} {})".format(lock_label, entry["name"], entry["version"])
+    if not f["url"]:
+        fail("wheelhouse: {}: [packages.variants-json] {} has no url; lock it with its URL".format(where, f["name"]))
+    out = "_variants/{}/{}".format(f["sha256"], f["name"])
+    got = mctx.download(url = f["url"], output = out, sha256 = f["sha256"], allow_fail = True)
+    if not got.success:
+        fail("wheelhouse: {}: its variants json {} could not be fetched with sha256 {} from {} (the file changed or is gone); re-lock the package or fix [packages.variants-json]".format(where, f["name"], f["sha256"], f["url"]))
+    data = json.decode(mctx.read(out))
+    variants = data.get("variants") if type(data) == "dict" else None
+    namespaces = (data.get("default-priorities") or {}).get("namespace") if type(data) == "dict" else None
+    if type(variants) != "dict" or type(namespaces) != "list":
+        fail("wheelhouse: {}: {} is not a variants json (no `variants` table or `default-priorities.namespace`); re-lock it".format(where, f["name"]))
+    for w in entry["wheels"]:
+        if w["variant"] and w["variant"] not in variants and w["variant"] != "null":
+            fail("wheelhouse: {}: wheel {} has the variant label {}, which {} does not list (it lists {}); re-lock the package".format(
+                where,
+                w["name"],
+                repr(w["variant"]),
+                f["name"],
+                ", ".join(sorted(variants)) or "none",
+            ))
+    features = {ns: p.get("feature-order", []) for ns, p in (data.get("providers") or {}).items() if type(p) == "dict"}
+    return {"variants": variants, "namespaces": namespaces, "features": features, "file": f["name"]}
 
 def _overrides(mctx, hubs):
     out = {name: {} for name in hubs}
@@ -105,9 +161,11 @@ def _override_plan(tag):
         "env": tag.env,
         "config_settings": tag.config_settings,
         "local_version": tag.local_version,
+        "variant_properties": tag.variant_properties,
+        "variant_label": tag.variant_label,
     }
 
-def _one_hub(mctx, tag, overrides, python, host, files):
+def _one_hub(mctx, tag, overrides, python, host, files, defaults = {}):
     lock_label = str(tag.lock)
     path = mctx.path(tag.lock)
     if hasattr(mctx, "watch"):
@@ -144,6 +202,40 @@ def _one_hub(mctx, tag, overrides, python, host, files):
                 repr(requires_python),
                 lock_label,
             ))
+    variant_data = {}  # entry id -> its variants json's tables
+    features = {}  # (namespace, feature) -> values any locked variant provides
+    for group in entries.values():
+        for entry in group:
+            if entry["variants_json"]:
+                data = _variants_json(mctx, lock_label, entry)
+                variant_data[entry["_id"]] = data
+                for table in data["variants"].values():
+                    for ns, feats in table.items():
+                        for feature, values in feats.items():
+                            known = features.setdefault((ns, feature), [])
+                            known.extend([v for v in values if v not in known])
+    for (ns, feature), values in defaults.items():
+        if (ns, feature) not in features or [v for v in values if v not in features[(ns, feature)]]:
+            fail("wheelhouse.variants(hub = {}): {} :: {} :: {} is provided by no wheel of {} (its variants provide {}); drop it".format(
+                repr(tag.name),
+                ns,
+                feature,
+                ", ".join(values),
+                lock_label,
+                ", ".join(["{} :: {} :: {}".format(k[0], k[1], v) for k, vs in sorted(features.items()) for v in vs]) or "nothing",
+            ))
+    for name, override in overrides.items():
+        if override.variant:
+            group = entries.get(name, [])
+            labels = [lb for e in group if e["_id"] in variant_data for lb in variant_data[e["_id"]]["variants"]]
+            if override.variant not in labels:
+                fail("wheelhouse.package(name = {}, variant = {}): {} has no such variant of {} (its variants json lists {}); use one of those labels".format(
+                    repr(override.name),
+                    repr(override.variant),
+                    lock_label,
+                    name,
+                    ", ".join(sorted(labels)) or "none",
+                ))
     packages = {}
     meta = {}  # entry id -> (is the host's, artifact repo, label)
     for name, group in entries.items():
@@ -164,6 +256,16 @@ def _one_hub(mctx, tag, overrides, python, host, files):
                     deps = entry["dependencies"],
                     entry = entry["_id"],
                 )
+                if choice["kind"] == "variants":
+                    data = variant_data[entry["_id"]]
+                    used = sorted({(ns, feat): True for t in data["variants"].values() for ns, fs in t.items() for feat in fs}.keys())
+                    out.update(
+                        options = {_file_repo(files, w, lock_label): label for label, w in choice["options"].items()},
+                        plain = _file_repo(files, choice["plain"], lock_label) if choice["plain"] else None,
+                        variants = json.encode(data),
+                        settings = ["{}__{}".format(ns, feat) for ns, feat in used],
+                        pin = override.variant if override else "",
+                    )
                 if entry["dependencies"] == None:
                     have = meta.get(entry["_id"])
                     if not have or (target["host"] and not have[0]):
@@ -189,6 +291,7 @@ def _one_hub(mctx, tag, overrides, python, host, files):
             "lock": lock_label,
             "envs": {t["name"]: t["env"] for t in targets},
             "packages": packages,
+            "hub": tag.name,
             "overrides": {name: _override_plan(o) for name, o in overrides.items()},
             "build_lock": bl_plan,
         }),
@@ -208,6 +311,14 @@ def _one_hub(mctx, tag, overrides, python, host, files):
         } for t in targets]),
         graph = graph,
         fixpoint_tests = fixpoints,
+        hub_name = tag.name,
+        variant_settings = json.encode([{
+            "name": "{}__{}".format(ns, feature),
+            "namespace": ns,
+            "feature": feature,
+            "known": values,
+            "default": defaults.get((ns, feature), []),
+        } for (ns, feature), values in sorted(features.items())]),
     )
 
 def _file_repo(files, f, lock_label):
@@ -273,6 +384,7 @@ def lock_hubs(mctx, python, indexes, mirrors):
     overrides = _overrides(mctx, hubs)
     if not hubs:
         return []
+    defaults = _variant_defaults(mctx, hubs)
     interpreter = find_interpreter(mctx, python)
     result = mctx.execute([interpreter, "-I", "-c", _HOST])
     if result.return_code != 0:
@@ -280,7 +392,7 @@ def lock_hubs(mctx, python, indexes, mirrors):
     host = json.decode(result.stdout)
     files = {}
     for name in sorted(hubs):
-        _one_hub(mctx, hubs[name], overrides[name], interpreter, host, files)
+        _one_hub(mctx, hubs[name], overrides[name], interpreter, host, files, defaults[name])
     for repo, f in sorted(files.items()):
         sha256 = repo[len("wheelhouse_"):]
         wheelhouse_file(name = repo, filename = f["filename"], sha256 = sha256, urls = f["urls"], indexes = indexes, mirrors = mirrors)

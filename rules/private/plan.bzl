@@ -142,14 +142,21 @@ def choose(entries, target, from_source, build_all):
     sdist = entry["sdist"]
     if from_source and not sdist:
         return {"kind": "unavailable", "reason": "it is marked build_from_source but the lock has no sdist for it; lock the sdist too or drop build_from_source"}
-    names = [w["name"] for w in entry["wheels"]]
+    plain = [w for w in entry["wheels"] if not w.get("variant")]
+    names = [w["name"] for w in plain]
     i = best_wheel_by_rank(names, target["rank"])
+    variants = _variant_options(entry, target["rank"])
+    if variants and not (sdist and (from_source or build_all) and target["host"]):
+        # PEP 825 variants: which one is chosen at analysis time, by the variant settings.
+        options = variants
+        first = options[sorted(options.keys())[0]]
+        return {"kind": "variants", "entry": entry, "file": first, "options": options, "plain": plain[i] if i >= 0 else None}
     if sdist and (from_source or build_all):
         if target["host"]:
             return {"kind": "sdist", "entry": entry, "file": sdist}
         only_on = "built from source only on {}, the toolchain's own target".format(target["toolchain_target"])
         if i >= 0:
-            return {"kind": "wheel", "entry": entry, "file": entry["wheels"][i], "note": only_on + "; the locked wheel is used here"}
+            return {"kind": "wheel", "entry": entry, "file": plain[i], "note": only_on + "; the locked wheel is used here"}
         return {"kind": "unavailable", "reason": "{} (build_from_source), and no wheel in the lock matches {} (CPython {} on linux {}); lock a wheel for {} (the lock has {})".format(
             only_on,
             target["name"],
@@ -159,7 +166,7 @@ def choose(entries, target, from_source, build_all):
             ", ".join(names) or "no wheels",
         )}
     if i >= 0:
-        return {"kind": "wheel", "entry": entry, "file": entry["wheels"][i]}
+        return {"kind": "wheel", "entry": entry, "file": plain[i]}
     if sdist:
         if not target["host"]:
             return {"kind": "unavailable", "reason": "its sdist {} would have to be built for {}, but the toolchain's interpreter builds only for its own target ({}); lock a wheel for {}".format(
@@ -175,6 +182,22 @@ def choose(entries, target, from_source, build_all):
         target["arch"],
         ", ".join(names) or "no files",
     )}
+
+def _variant_options(entry, rank):
+    """label -> the best-ranked variant wheel (file dict) of that label for the target."""
+    by_label = {}
+    for w in entry["wheels"]:
+        label = w.get("variant")
+        if label:
+            by_label.setdefault(label, []).append(w)
+    options = {}
+    for label, wheels in by_label.items():
+        # The tags are in the name without the label: `...-{platform tag}-{label}.whl`.
+        bases = [w["name"][:-len(".whl") - len(label) - 1] + ".whl" for w in wheels]
+        i = best_wheel_by_rank(bases, rank)
+        if i >= 0:
+            options[label] = wheels[i]
+    return options
 
 # Names. A PEP 503 normalized project name is runs of [a-z0-9] joined by single
 # `-`: it has no `_`, `.`, `/` or `:` and never starts with `_`. Every helper name
@@ -221,7 +244,7 @@ def graph_target_names(name):
 # Hub packages that are not projects: the root (BUILD.bazel, packages.bzl) and
 # the config_settings. Neither can be a project's package or its `_` spelling:
 # one is empty, the other starts with `_`; `packages.bzl` holds a `.`.
-HUB_RESERVED = ["", "_config"]
+HUB_RESERVED = ["", "_config", "_variants"]
 
 def hub_packages(names):
     """The packages of the hub `@<hub>`, each holding one alias.

@@ -32,7 +32,7 @@ WheelhouseToolchainInfo = provider(
         "interpreter_key": "str: implementation, version, ABI and platform of `python`; part of every action's key.",
         "tools_key": "str: versions of the C/C++ compiler and binutils; part of every action's key.",
         "tools_path": "str: PATH for the build backend (where the compiler and binutils are).",
-        "core_site": "File: directory with the core's own dependencies (packaging, installer, build, pyproject_hooks) unpacked.",
+        "core_site": "File: directory with the core's own dependencies (packaging, installer, build, pyproject_hooks, variantlib, platformdirs) unpacked.",
         "core_srcs": "depset[File]: the `wheelhouse` package sources.",
         "core_root": "str: exec path of the directory that contains the `wheelhouse` package.",
     },
@@ -49,6 +49,8 @@ WheelReproInfo = provider(
         "config_settings": "dict[str, str]: PEP 517 config settings.",
         "build_tag": "str: build tag or \"\".",
         "local_version": "str: local version label or \"\".",
+        "variant_properties": "list[str]: PEP 825 variant properties (`namespace :: feature :: value`), or empty.",
+        "variant_label": "str: the variant wheel's label, or \"\" for variantlib's hash of the properties.",
         "debug": "str: strip, split or keep.",
     },
 )

@@ -3,6 +3,7 @@
 load(":actions/build.bzl", "register_wheel_build_action")
 load(":providers.bzl", "BuildEnvInfo", "WheelInfo", "WheelReproInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":variants.bzl", "parse_property")
 load(":wheels.bzl", "collect_wheels")
 
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz")
@@ -28,6 +29,11 @@ def _check(ctx):
         fail("{}: set build_tag or local_version, not both (a wheel has one version)".format(ctx.label))
     if ctx.attr.build_tag and not ctx.attr.build_tag[0].isdigit():
         fail("{}: build_tag {} must start with a digit (PEP 427), e.g. \"1\"".format(ctx.label, repr(ctx.attr.build_tag)))
+    for prop in ctx.attr.variant_properties:
+        if parse_property(prop) == None:
+            fail("{}: variant_properties entry {} is not 'namespace :: feature :: value' (lowercase letters, digits and '_'; the value may also have '.'), e.g. \"x86_64 :: level :: v3\"".format(ctx.label, repr(prop)))
+    if ctx.attr.variant_label and not ctx.attr.variant_properties:
+        fail("{}: variant_label needs variant_properties (a variant wheel is named by its properties)".format(ctx.label))
     if not ctx.file.sdist.basename.endswith(_SDIST_SUFFIXES):
         fail("{}: sdist {} is not a source distribution (.tar.gz or .zip); point `sdist` at the sdist file".format(
             ctx.label,
@@ -48,6 +54,8 @@ def _py_wheel_dep_impl(ctx):
         config_settings = ctx.attr.config_settings,
         build_tag = ctx.attr.build_tag,
         local_version = ctx.attr.local_version,
+        variant_properties = ctx.attr.variant_properties,
+        variant_label = ctx.attr.variant_label,
         debug = ctx.attr.debug,
     )
     wheel_dir = ctx.actions.declare_directory(ctx.label.name + ".wheel")
@@ -89,6 +97,8 @@ name (`DefaultInfo`, `WheelInfo.wheel_dir`). Output groups: `build_log`, and
         "config_settings": attr.string_dict(doc = "dict[str, str]: PEP 517 config settings."),
         "build_tag": attr.string(doc = "str: PEP 427 build tag for the wheel (starts with a digit)."),
         "local_version": attr.string(doc = "str: PEP 440 local version label (`1.0` -> `1.0+label`)."),
+        "variant_properties": attr.string_list(doc = "list[str]: build a PEP 825 variant wheel with these properties (`namespace :: feature :: value`): the backend sees them in `$WHEELHOUSE_VARIANT_PROPERTIES` (`;`-separated), the wheel gets `*.dist-info/variant.json` (written by variantlib) and the label in its name."),
+        "variant_label": attr.string(doc = "str: the variant wheel's label (`[0-9a-z_.]+`); default: the hash variantlib derives from the properties."),
         "debug": attr.string(default = "strip", values = ["strip", "split", "keep"], doc = "str: debug info in ELF files: strip, split (output group `debug_info`), keep."),
     },
     toolchains = [TOOLCHAIN_TYPE],

@@ -46,7 +46,7 @@ wheelhouse_toolchain = rule(
         "interpreter_key": attr.string(mandatory = True, doc = "str: implementation, version, ABI and platform of `python`."),
         "tools_key": attr.string(default = "", doc = "str: compiler and binutils versions."),
         "tools_path": attr.string(default = DEFAULT_TOOLS_PATH, doc = "str: PATH for build backends."),
-        "core_wheels": attr.label_list(allow_files = [".whl"], mandatory = True, doc = "list[Label]: hash-pinned wheels of packaging, installer, build, pyproject_hooks."),
+        "core_wheels": attr.label_list(allow_files = [".whl"], mandatory = True, doc = "list[Label]: hash-pinned wheels of packaging, installer, build, pyproject_hooks, variantlib, platformdirs."),
         "core_srcs": attr.label(default = Label("//python:core"), allow_files = True, doc = "Label: the `wheelhouse` package sources."),
         "_unpack": attr.label(default = Label("//rules/private/tools:unpack_wheels.py"), allow_single_file = True),
     },

@@ -36,6 +36,10 @@ def _wheel_repro_test_impl(ctx):
         words += ["--build-tag", dep.build_tag]
     if dep.local_version:
         words += ["--local-version", dep.local_version]
+    for prop in dep.variant_properties:
+        words += ["--variant-property", prop]
+    if dep.variant_label:
+        words += ["--variant-label", dep.variant_label]
     words += ["--debug", dep.debug]
     core_root = tc.core_root
     site = tc.core_site.short_path

@@ -33,7 +33,7 @@ BAZEL = REPO / "scripts" / "bazel"
 TEMPLATE = REPO / "tests" / "e2e"
 WORK = REPO / ".cache" / "e2e"
 TEMPLATE_INDEX = "http://127.0.0.1:38451"
-WHEELS = ("cext", "flit_core", "markupsafe", "pyyaml", "tomli")
+WHEELS = ("cext", "flit_core", "markupsafe", "pyyaml", "tomli", "vext", "vext_v3")
 
 
 def make_copy(
@@ -195,6 +195,9 @@ def test_two_copies_identical_wheels_and_remote_cache_hits(index_url: str, remot
             if not _remote_hit(r)
         ]
         second.run("test", "//...", *cache_flags, "--test_output=errors")
+        # One flag switches vext to its x86_64_v3 variant (built, like the plain one, by //...).
+        v3 = "--define=x86_64_level=v3"
+        second.run("test", "//:variant_test", v3, *cache_flags, "--test_output=errors")
         digests_b = second.wheel_digests()
         report["wheels"] = {name: {"file": f, "sha256": d} for name, (f, d) in digests_a.items()}
     finally:
@@ -203,6 +206,8 @@ def test_two_copies_identical_wheels_and_remote_cache_hits(index_url: str, remot
         first.shutdown()
         second.shutdown()
     assert digests_a == digests_b
+    assert digests_a["vext_v3"][0] == "vext-1.0-cp314-cp314-linux_x86_64-x86_64_v3.whl", digests_a["vext_v3"]
+    assert digests_a["vext"][0] == "vext-1.0-cp314-cp314-linux_x86_64.whl", digests_a["vext"]
     assert len(builds) == len(WHEELS), [r.get("targetLabel") for r in builds]
     assert len(hits) == len(builds), "every WheelhouseBuild action must be a remote cache hit"
 
@@ -212,6 +217,7 @@ ANALYSIS_ERRORS = {
     "build_dep_not_a_wheel": "build_deps entry @@//:cext_sdist is not a wheel: give a py_wheel_dep target",
     "sdist_not_an_sdist": "is not a source distribution (.tar.gz or .zip)",
     "library_of_non_wheels": "wheels entry @@//:cext_sdist is not a wheel",
+    "bad_variant_property": 'variant_properties entry "x86_64 :: level" is not \'namespace :: feature',
 }
 
 
@@ -272,8 +278,15 @@ def test_missing_core_wheels_are_named_at_once(tmp_path_factory: pytest.TempPath
     lines = [ln for ln in proc.stderr.splitlines() if "the toolchain runs the wheelhouse core" in ln]
     assert lines, proc.stderr[-3000:]
     line = lines[0]
-    assert "4 of 4 are missing" in line, line
-    for name in ("packaging-26.3-", "installer-1.1.0-", "build-1.6.1-", "pyproject_hooks-1.3.3-"):
+    assert "6 of 6 are missing" in line, line
+    core = (
+        "packaging-26.3-",
+        "installer-1.1.0-",
+        "build-1.6.1-",
+        "pyproject_hooks-1.3.3-",
+        "variantlib-0.2.2-",
+    )
+    for name in core:
         assert name in line, line
     assert "pip download --no-deps --only-binary :all: -d DIR packaging==26.3" in line, line
 

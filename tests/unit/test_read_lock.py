@@ -294,3 +294,50 @@ def test_malformed_build_locks(runtime: Path, change: Any, expected: str) -> Non
     assert expected in err, err
     if "sha256" not in expected:  # a bad hash says why wheelhouse needs it instead
         assert "`wheelhouse lock-build" in err, err
+
+
+_SHA = "a" * 64
+
+
+def _variant_lock(tmp_path: Path, wheels: list[str], variants_json: bool) -> Path:
+    entries = ",\n".join(
+        f'  {{ url = "http://127.0.0.1:1/files/{w}", hashes = {{ sha256 = "{_SHA}" }} }}' for w in wheels
+    )
+    text = (
+        f'lock-version = "1.0"\n\n[[packages]]\nname = "vpure"\nversion = "1.0"\nwheels = [\n{entries}\n]\n'
+    )
+    if variants_json:
+        url = "http://127.0.0.1:1/files/vpure-1.0-variants.json"
+        text += f'\n[packages.variants-json]\nurl = "{url}"\nhashes = {{ sha256 = "{_SHA}" }}\n'
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(text)
+    return lock
+
+
+def test_variant_wheels_and_their_variants_json_are_read(tmp_path: Path) -> None:
+    wheels = [
+        "vpure-1.0-py3-none-any.whl",
+        "vpure-1.0-py3-none-any-x86_64_v3.whl",
+        "vpure-1.0-1-py3-none-any.whl",  # a build tag, not a label
+        "vpure-1.0-1-py3-none-any-x86_64_v2.whl",
+    ]
+    proc = run(_variant_lock(tmp_path, wheels, variants_json=True))
+    assert proc.returncode == 0, proc.stderr
+    (package,) = json.loads(proc.stdout)["packages"]
+    assert [w["variant"] for w in package["wheels"]] == [None, "x86_64_v3", None, "x86_64_v2"]
+    assert package["variants_json"]["name"] == "vpure-1.0-variants.json"
+    assert package["variants_json"]["sha256"] == _SHA
+
+
+def test_a_variant_wheel_without_variants_json_is_refused(tmp_path: Path) -> None:
+    proc = run(_variant_lock(tmp_path, ["vpure-1.0-py3-none-any-x86_64_v3.whl"], variants_json=False))
+    assert proc.returncode == 1
+    (line,) = proc.stderr.strip().splitlines()
+    assert "(package vpure): wheel vpure-1.0-py3-none-any-x86_64_v3.whl is the variant 'x86_64_v3'" in line
+    assert "has no [packages.variants-json]" in line
+
+
+def test_a_malformed_variant_label_is_refused(tmp_path: Path) -> None:
+    proc = run(_variant_lock(tmp_path, ["vpure-1.0-py3-none-any-X86.whl"], variants_json=True))
+    assert proc.returncode == 1
+    assert "variant label 'X86', which is not [0-9a-z._]+ (PEP 825)" in proc.stderr

@@ -60,6 +60,8 @@ def _options(req: BuildRequest) -> dict[str, Any]:
         "debug": req.debug,
         "build_tag": req.build_tag,
         "local_version": req.local_version,
+        "variant_properties": list(req.variant_properties),
+        "variant_label": req.variant_label,
         "config_settings": req.config_settings,
         "env": req.env,
         "source_date_epoch": req.source_date_epoch,

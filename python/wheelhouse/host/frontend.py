@@ -130,6 +130,12 @@ def check_request(req: BuildRequest) -> None:
     # not > 0, so that a NaN time-out (which would never expire) is refused too
     if not req.timeout > 0 or req.max_extract_bytes <= 0 or req.max_members <= 0 or req.max_processes <= 0:
         raise UsageError("--timeout, --max-extract-bytes, --max-members and --max-processes must be positive")
+    if req.variant_properties or req.variant_label is not None:
+        from .variants import canonical_properties, check_label
+
+        if canonical_properties(req.variant_properties) != req.variant_properties:
+            raise UsageError("variant_properties must be canonical: pass them through canonical_properties()")
+        check_label(req.variant_properties, req.variant_label)
     NormalizeOptions(
         source_date_epoch=0,
         debug=req.debug,
@@ -629,6 +635,14 @@ def _collect(
             f"-o {out_dir}: cannot write {name} ({exc.strerror or exc}); free the path or choose "
             "another output directory"
         ) from None
+    if req.variant_properties:
+        from .variants import make_variant_wheel
+
+        try:
+            final = make_variant_wheel(final, req.variant_properties, req.variant_label)
+        except BaseException:
+            final.unlink(missing_ok=True)
+            raise
     debug_files: list[Path] = []
     if debug_dir is not None:
         for relative in collect.iter_debug_files(root):

@@ -145,6 +145,8 @@ def backend_environment(
             env["FAKETIME"] = req.clock_shift
             env["FAKETIME_ONLY_CMDS"] = _FAKETIME_COMMANDS
             env["FAKETIME_DONT_RESET"] = "1"
+    if req.variant_properties:
+        env["WHEELHOUSE_VARIANT_PROPERTIES"] = ";".join(req.variant_properties)
     env.update(req.env)
     return env
 

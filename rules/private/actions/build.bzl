@@ -48,6 +48,9 @@ def register_wheel_build_action(ctx, *, tc, spec, wheel_dir, log, debug_dir):
         args.add("--build-tag", spec.build_tag)
     if spec.local_version:
         args.add("--local-version", spec.local_version)
+    args.add_all(spec.variant_properties, before_each = "--variant-property")
+    if spec.variant_label:
+        args.add("--variant-label", spec.variant_label)
     outputs = [wheel_dir, log] + ([debug_dir] if debug_dir else [])
     ctx.actions.run(
         executable = tc.python,

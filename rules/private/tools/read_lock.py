@@ -4,7 +4,10 @@ Usage: python3 read_lock.py LOCK [BUILD_LOCK]
 
 For the module extension (which runs it with the interpreter it is told to use):
 every package's name (normalized), version, marker, dependencies (or null when
-the lock has none), and its sdist and wheels with file name, URL and sha256.
+the lock has none), and its sdist and wheels with file name, URL and sha256;
+a wheel's PEP 825 variant label (``...-{platform tag}-{label}.whl``), and the
+package's ``[packages.variants-json]`` file, which a package with variant wheels
+must have.
 A lock that does not parse, lacks hashes, or has a malformed entry exits 1 with
 one line naming the file, the line or the package, and the fix.
 
@@ -71,6 +74,18 @@ def _file(path: str, where: str, entry: Any, kind: str) -> dict[str, Any]:
     }
 
 
+def variant_label(filename: str) -> str | None:
+    """The PEP 825 variant label of a wheel file name, or None.
+
+    ``name-version(-build)?-python-abi-platform(-label)?.whl``: a build tag starts
+    with a digit, a python tag never does.
+    """
+    parts = filename[: -len(".whl")].split("-") if filename.endswith(".whl") else []
+    if len(parts) == 7 or (len(parts) == 6 and not parts[2][:1].isdigit()):
+        return parts[-1]
+    return None
+
+
 def read_lock(path: str) -> dict[str, Any]:
     """Parse and check ``path``; raise LockError with a one-line message."""
     try:
@@ -121,6 +136,20 @@ def read_lock(path: str) -> dict[str, Any]:
             )
             raise LockError(f"{path}: {where}: {what}; lock it from an index")
         deps = package.get("dependencies")
+        wheel_files = [_file(path, where, w, "wheel") for w in wheels]
+        variants_json = package.get("variants-json")
+        for w in wheel_files:
+            w["variant"] = variant_label(w["name"])
+            if w["variant"] is not None and not re.fullmatch(r"[0-9a-z._]+", w["variant"]):
+                raise LockError(
+                    f"{path}: {where}: wheel {w['name']} has variant label {w['variant']!r}, which is not "
+                    "[0-9a-z._]+ (PEP 825); fix the lock"
+                )
+            if w["variant"] is not None and variants_json is None:
+                raise LockError(
+                    f"{path}: {where}: wheel {w['name']} is the variant {w['variant']!r} but the package "
+                    "has no [packages.variants-json]; lock its {name}-{version}-variants.json with a sha256"
+                )
         out.append(
             {
                 "name": name,
@@ -132,7 +161,10 @@ def read_lock(path: str) -> dict[str, Any]:
                 if deps is None
                 else [normalize(d["name"]) for d in deps if isinstance(d, dict) and "name" in d],
                 "sdist": None if sdist is None else _file(path, where, sdist, "sdist"),
-                "wheels": [_file(path, where, w, "wheel") for w in wheels],
+                "wheels": wheel_files,
+                "variants_json": None
+                if variants_json is None
+                else _file(path, where, variants_json, "variants-json"),
                 "line": line,
             }
         )

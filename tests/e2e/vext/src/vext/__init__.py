@@ -1,0 +1,3 @@
+from ._level import avx2
+
+__all__ = ["avx2"]
