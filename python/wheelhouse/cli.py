@@ -383,6 +383,17 @@ def _add_build(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     _verbosity_options(env, top=False)
 
 
+def _verbosity(args: argparse.Namespace) -> int:
+    """-q / -v as a Progress verbosity."""
+    return QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
+
+
+def _python(args: argparse.Namespace) -> Path:
+    """--python, absolute (a relative path is taken from the current directory, not resolved)."""
+    python: Path = args.python
+    return python if python.is_absolute() else Path.cwd() / python
+
+
 def _cache_at(value: str | None) -> Cache:
     from .host.cache import Cache, cache_root
 
@@ -393,8 +404,7 @@ def _run_build(args: argparse.Namespace) -> int:
     from .host.buildall import BuildAllOptions, build_all
     from .host.fetch import Sources
 
-    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
-    python = args.python if args.python.is_absolute() else Path.cwd() / args.python
+    verbosity, python = _verbosity(args), _python(args)
     opts = BuildAllOptions(
         lock=args.lock.absolute(),
         output=args.output_dir.absolute(),
@@ -428,8 +438,7 @@ def _run_env(args: argparse.Namespace) -> int:
     from .host.envs import make_env
     from .host.fetch import Sources
 
-    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
-    python = args.python if args.python.is_absolute() else Path.cwd() / args.python
+    verbosity, python = _verbosity(args), _python(args)
     try:
         summary = make_env(
             args.lock.absolute(),
@@ -653,8 +662,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _build_env(args: argparse.Namespace) -> int:
-    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
-    python = args.python if args.python.is_absolute() else Path.cwd() / args.python
+    verbosity, python = _verbosity(args), _python(args)
     try:
         from .host.frontend import build_env
 
@@ -686,8 +694,7 @@ def _settings(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
 
 def request_from_args(args: argparse.Namespace) -> BuildRequest:
     """The :class:`BuildRequest` that ``args`` describe (paths made absolute)."""
-    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
-    python = args.python if args.python.is_absolute() else Path.cwd() / args.python
+    verbosity, python = _verbosity(args), _python(args)
     variant_properties: tuple[str, ...] = ()
     if args.variant_properties:
         from .host.variants import canonical_properties

@@ -172,7 +172,12 @@ def _check_member(wheel: Path, name: str) -> None:
         raise BadArchive(f"{wheel}: member {name!r} points outside the wheel; refusing it")
 
 
-def _read_wheel(wheel: Path) -> tuple[dict[str, tuple[bytes, int]], str]:
+def read_wheel_entries(wheel: Path) -> tuple[dict[str, tuple[bytes, int]], str]:
+    """``({member: (data, mode)}, dist-info directory)`` of a wheel; signatures dropped.
+
+    Raises:
+        BadArchive: unreadable, a member outside the wheel, not exactly one dist-info with WHEEL.
+    """
     entries: dict[str, tuple[bytes, int]] = {}
     try:
         with zipfile.ZipFile(wheel) as zf:
@@ -325,7 +330,7 @@ def normalize_wheel(
     holds a partial wheel.
     """
     runner: RunFn = run or (lambda cmd: subprocess.run(list(cmd), check=True, capture_output=True))
-    entries, dist_info = _read_wheel(wheel)
+    entries, dist_info = read_wheel_entries(wheel)
     if opts.debug != "keep":
         for member, (data, mode) in list(entries.items()):
             # Only real ELF objects (a readable section table) are stripped.
@@ -341,8 +346,12 @@ def normalize_wheel(
         entries, dist_info, name = _retag(entries, dist_info, name, opts)
     data = rewrite_entries(entries, dist_info, opts.source_date_epoch)
     out_dir.mkdir(parents=True, exist_ok=True)
-    final = out_dir / name
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+    return write_wheel_file(out_dir / name, data)
+
+
+def write_wheel_file(final: Path, data: bytes) -> Path:
+    """Write ``data`` to ``final`` (mode 0644) under a temporary name, then rename: never partial."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

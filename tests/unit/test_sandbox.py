@@ -289,22 +289,30 @@ def test_refused_namespaces_name_the_missing_feature() -> None:
     assert "user namespaces are not permitted" in text and "max_user_namespaces" in text
 
 
-def test_a_refused_sandbox_fails_the_build_with_the_reason_and_the_fix(
-    make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """bubblewrap is probed only after a sandbox failed; the build then says why, in one line."""
+def _refused_build(
+    make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, says: str
+) -> str:
+    """Build with a bwrap that refuses (printing ``says``); the SandboxError's message."""
     fake = tmp_path / "bin" / "bwrap"
     fake.parent.mkdir()
-    fake.write_text(
-        "#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, likely because the kernel does "
-        "not allow non-privileged user namespaces.' >&2\nexit 1\n"
-    )
+    fake.write_text(f"#!/bin/sh\necho '{says}' >&2\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setattr(sandbox, "find_bwrap", lambda: str(fake))
     sdist = make_sdist("refused", "1.0", {"pyproject.toml": "[build-system]\nrequires = []\n"})
     with pytest.raises(SandboxError) as caught:
         build_wheel(request(sdist, wheel_dir), tmp_path / "out", progress=quiet())
-    message = str(caught.value)
+    return str(caught.value)
+
+
+def test_a_refused_sandbox_fails_the_build_with_the_reason_and_the_fix(
+    make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bubblewrap is probed only after a sandbox failed; the build then says why, in one line."""
+    message = _refused_build(
+        make_sdist, wheel_dir, tmp_path, monkeypatch,
+        "bwrap: No permissions to creating new namespace, likely because the kernel does "
+        "not allow non-privileged user namespaces.",
+    )  # fmt: skip
     assert "\n" not in message
     assert "cannot create the build sandbox: user namespaces are not permitted" in message
     assert "--sandbox none" in message
@@ -315,16 +323,10 @@ def test_in_a_bazel_action_a_refused_sandbox_names_the_worker_setting(
     make_sdist: MakeSdist, wheel_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a (remote) Bazel worker there is no --sandbox none: the fix is the worker's setup."""
-    fake = tmp_path / "bin" / "bwrap"
-    fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    monkeypatch.setattr(sandbox, "find_bwrap", lambda: str(fake))
     monkeypatch.setenv("WHEELHOUSE_INTERPRETER", "cpython-3.14.8-cpython-314-x86_64-linux-gnu-linux_x86_64")
-    sdist = make_sdist("refused", "1.0", {"pyproject.toml": "[build-system]\nrequires = []\n"})
-    with pytest.raises(SandboxError) as caught:
-        build_wheel(request(sdist, wheel_dir), tmp_path / "out", progress=quiet())
-    message = str(caught.value)
+    message = _refused_build(
+        make_sdist, wheel_dir, tmp_path, monkeypatch, "bwrap: setting up uid map: Permission denied"
+    )
     assert "\n" not in message
     assert "user namespaces are not permitted" in message
     assert "worker's image and container settings" in message and "seccomp" in message

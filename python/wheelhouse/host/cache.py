@@ -46,6 +46,7 @@ from typing import Any
 
 from .. import __version__
 from ..sandboxed.buildenv import Interpreter, describe_interpreter
+from .hashing import file_sha256
 
 __all__ = [
     "Cache",
@@ -211,14 +212,6 @@ def tree_digest(root: Path) -> str:
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     hasher.update(block)
-    return hasher.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(block)
     return hasher.hexdigest()
 
 
@@ -420,7 +413,7 @@ class Cache:
                 dest = staging / "debug" / relative
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, dest)
-                listed.append([str(relative), _file_sha256(dest)])
+                listed.append([str(relative), file_sha256(dest)])
             self.seal(staging, {**meta, "wheel": wheel.name, "debug": listed})
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -26,7 +26,6 @@ not isolated could write into them).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import shutil
 import time
@@ -42,16 +41,9 @@ from ..sdist import ExtractLimits, SdistInfo, inspect_sdist
 from . import sandbox
 from .cache import Cache, action_key, core_digest, digest, env_key, tree_digest
 from .frontend import build_env, build_wheel, check_output, check_request, missing_requirement
+from .hashing import file_sha256
 
 __all__ = ["build_cached"]
-
-
-def _sha256(path: Path) -> str:
-    digest_ = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest_.update(block)
-    return digest_.hexdigest()
 
 
 def _options(req: BuildRequest) -> dict[str, Any]:
@@ -65,7 +57,7 @@ def _options(req: BuildRequest) -> dict[str, Any]:
         "config_settings": req.config_settings,
         "env": req.env,
         "source_date_epoch": req.source_date_epoch,
-        "patches": [_sha256(p) for p in req.patches],
+        "patches": [file_sha256(p) for p in req.patches],
         "ro_binds": [str(p) for p in req.ro_binds],
         "clock_shift": req.clock_shift,
     }
@@ -140,7 +132,7 @@ class _Builder:
             )
         except MissingBuildRequirement as exc:
             raise missing_requirement(self.req, exc.requirement) from None
-        wheels = [(c.path, _sha256(c.path)) for c in chosen]
+        wheels = [(c.path, file_sha256(c.path)) for c in chosen]
         self.cache.put_record("resolutions", key, {"wheels": [[str(p), s] for p, s in wheels]})
         return wheels
 
@@ -209,7 +201,7 @@ def build_cached(
         return build_wheel(req, out_dir, debug_dir=debug_dir, log_file=log_file, progress=progress)
     check_request(req)
     try:
-        sdist_sha = _sha256(req.sdist)
+        sdist_sha = file_sha256(req.sdist)
     except OSError:  # the same one-line error as an uncached build
         inspect_sdist(req.sdist, ExtractLimits(req.max_extract_bytes, req.max_members))
         raise

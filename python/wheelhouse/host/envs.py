@@ -22,10 +22,10 @@ from pathlib import Path
 from ..errors import BuildLockError, UsageError
 from ..install import install_tree
 from ..progress import Progress
-from .buildall import read_runtime_lock
 from .cache import Cache, env_key
 from .fetch import Sources, fetch
 from .resolve import Target
+from .runtimelock import read_runtime_lock
 
 __all__ = ["EnvSummary", "make_env"]
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FetchError, HashMismatch
+from .hashing import file_sha256
 
 __all__ = ["Sources", "copy_into", "fetch", "file_sha256", "project_of"]
 
@@ -46,15 +47,6 @@ class Sources:
 
     find_links: tuple[Path, ...] = ()
     indexes: tuple[str, ...] = ()
-
-
-def file_sha256(path: Path) -> str:
-    """The hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def project_of(filename: str) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -54,6 +53,7 @@ from ..sandboxed.buildenv import ENV_MANIFEST, Interpreter
 from ..sandboxed.worker import BOOT
 from ..sdist import ExtractLimits, SdistInfo, inspect_sdist
 from . import collect, sandbox
+from .hashing import file_sha256
 from .sandbox import FIXED_ROOT, SANDBOX_CORE, SANDBOX_INPUTS, Mount
 
 __all__ = [
@@ -82,14 +82,6 @@ def default_log_dir() -> Path:
     from .cache import cache_root
 
     return cache_root() / "logs"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _rmtree(path: Path) -> None:
@@ -651,7 +643,7 @@ def _collect(
             debug_files.append(dest)
     return BuildResult(
         wheel=final,
-        sha256=_sha256(final),
+        sha256=file_sha256(final),
         name=info.name,
         version=info.version,
         interpreter=str(result.get("interpreter", "")),

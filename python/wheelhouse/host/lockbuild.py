@@ -20,12 +20,10 @@ written as ``pylock.build.toml``.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -37,6 +35,7 @@ from ..request import BuildRequest
 from .fetch import Sources, fetch
 from .frontend import build_requirements
 from .resolve import Pin, Target, best_wheel, resolve
+from .runtimelock import read_runtime_lock
 
 __all__ = ["FromSource", "LockBuildOptions", "lock_build", "runtime_sdists"]
 
@@ -94,47 +93,18 @@ class LockBuildOptions:
     backend_calls: int = 0
 
 
-def _file(entry: dict[str, object], where: str) -> LockedFile:
-    url = str(entry.get("url") or entry.get("path") or "")
-    name = str(entry.get("name") or url.rsplit("/", 1)[-1])
-    hashes = entry.get("hashes")
-    sha = str(hashes.get("sha256", "")) if isinstance(hashes, dict) else ""
-    if len(sha) != 64:
-        raise BuildLockError(f"{where}: {name} has no sha256 hash; lock it with hashes")
-    return LockedFile(name, url, sha.lower())
-
-
 def runtime_sdists(lock_path: Path, target: Target, policy: FromSource) -> list[tuple[str, LockedFile]]:
     """The run-time lock's packages built from their sdists on ``target``: (``name==version``, sdist).
 
     Raises:
         BuildLockError: the lock is not valid TOML or PEP 751, or a file has no sha256.
     """
-    try:
-        data = tomllib.loads(lock_path.read_text())
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BuildLockError(f"{lock_path}: not a readable TOML lock ({exc})") from None
-    try:
-        from packaging.pylock import Pylock, PylockValidationError
-
-        Pylock.from_dict(data)
-    except PylockValidationError as exc:
-        raise BuildLockError(f"{lock_path}: not a valid PEP 751 lock ({exc})") from None
-    out = []
-    for entry in data.get("packages", []):
-        marker = entry.get("marker")
-        try:
-            if marker and not Marker(marker).evaluate(target.markers):
-                continue
-        except InvalidMarker:
-            raise BuildLockError(f"{lock_path}: package {entry.get('name')} has an invalid marker") from None
-        if "sdist" not in entry:
-            continue
-        name = canonicalize_name(entry["name"])
-        wheels = [_file(w, str(lock_path)) for w in entry.get("wheels", [])]
-        if policy.wants(name, best_wheel(wheels, target) is not None):
-            out.append((f"{name}=={entry['version']}", _file(entry["sdist"], str(lock_path))))
-    return sorted(out)
+    packages, _ = read_runtime_lock(lock_path, target)
+    return sorted(
+        (p.key, p.sdist)
+        for p in packages
+        if p.sdist is not None and policy.wants(p.name, p.wheel is not None)
+    )
 
 
 def _seed_keys(seeds: Sequence[str], builds: dict[str, BuildEntry]) -> list[str]:

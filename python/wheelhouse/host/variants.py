@@ -10,14 +10,12 @@ and a build fails with one line when the properties are malformed.
 from __future__ import annotations
 
 import calendar
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import BadArchive, UsageError
-from ..normalize import _read_wheel, rewrite_entries
+from ..normalize import read_wheel_entries, rewrite_entries, write_wheel_file
 
 #: The environment variable a backend reads its variant properties from (``;``-separated).
 ENV_VAR = "WHEELHOUSE_VARIANT_PROPERTIES"
@@ -78,7 +76,7 @@ def make_variant_wheel(wheel: Path, properties: tuple[str, ...], label: str | No
     desc = VariantDescription(
         properties=[VariantProperty.from_str(p) for p in properties], label=check_label(properties, label)
     )
-    entries, dist_info = _read_wheel(wheel)
+    entries, dist_info = read_wheel_entries(wheel)
     if f"{dist_info}/variant.json" in entries:
         raise BadArchive(
             f"{wheel.name}: already has {dist_info}/variant.json; build it without variant properties"
@@ -100,17 +98,8 @@ def make_variant_wheel(wheel: Path, properties: tuple[str, ...], label: str | No
     )
     data = make_variant_dist_info(desc, info, expand_aot_plugin_properties=False).encode("utf-8")
     entries[f"{dist_info}/variant.json"] = (data, 0o644)
-    out = rewrite_entries(entries, dist_info, epoch)
     final = wheel.with_name(f"{wheel.name[: -len('.whl')]}-{desc.label}.whl")
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=wheel.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(out)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_wheel_file(final, rewrite_entries(entries, dist_info, epoch))
     wheel.unlink()
     return final
 
